@@ -1,0 +1,19 @@
+app_name = "medtrace"
+app_title = "MedTrace"
+app_publisher = "MedTrace"
+app_description = "Medical-device traceability (UDI, eDHR, recalls) on ERPNext"
+app_email = "dev@medtrace.example"
+app_license = "mit"
+app_icon = "octicon octicon-link"
+app_color = "#0b6e4f"
+
+required_apps = ["erpnext"]
+
+# Shipped records (roles, custom fields, workflows) are loaded by MedTrace's own loader rather than
+# Frappe's `fixtures` hook: Frappe re-imports fixtures with force=True on every migrate, which would
+# overwrite what business users configured in the Desk. See medtrace/setup/fixtures.py.
+after_install = "medtrace.setup.install.after_install"
+after_migrate = "medtrace.setup.install.after_migrate"
+before_uninstall = "medtrace.setup.install.before_uninstall"
+
+doc_events = {}

@@ -1,0 +1,44 @@
+"""Builders for the ERPNext and MedTrace documents tests need, inserted through the document API."""
+
+import frappe
+from biip.checksums import gs1_standard_check_digit
+
+from offline_seed import TEST_COMPANY
+
+
+def unique_gtin() -> str:
+	"""A valid GTIN-14 under a test company prefix, different on every call."""
+	body = "0695999" + str(frappe.db.sql("select floor(rand() * 1000000)")[0][0]).split(".")[0].zfill(6)
+	return body + str(gs1_standard_check_digit(body))
+
+
+def make_item(**overrides) -> "frappe.Document":
+	item_code = overrides.pop("item_code", None) or f"MT-TEST-{frappe.generate_hash(length=8).upper()}"
+	item = frappe.new_doc("Item")
+	item.update(
+		{
+			"item_code": item_code,
+			"item_name": item_code,
+			"item_group": "Products",
+			"stock_uom": "Nos",
+			"is_stock_item": 1,
+			**overrides,
+		}
+	)
+	return item.insert(ignore_permissions=True)
+
+
+def make_device_identifier(**overrides) -> "frappe.Document":
+	item = overrides.pop("item", None) or make_item(has_batch_no=1, create_new_batch=1).name
+	di = frappe.new_doc("UDI Device Identifier")
+	di.update(
+		{
+			"udi_di": unique_gtin(),
+			"issuing_agency": "GS1",
+			"item": item,
+			"brand_name": "TestBrand",
+			"labeler": TEST_COMPANY,
+			**overrides,
+		}
+	)
+	return di.insert()

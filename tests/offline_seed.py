@@ -1,0 +1,12 @@
+"""What an offline ERPNext test site lacks before documents can be submitted."""
+
+from medtrace.setup.demo import ensure_company, ensure_exchange_rates, ensure_fiscal_year
+
+TEST_COMPANY = "MedTrace Test Devices Ltd."
+TEST_ABBR = "MTD"
+
+
+def seed_offline_site() -> None:
+	ensure_company(TEST_COMPANY, TEST_ABBR, "CNY", "China", "Asia/Shanghai")
+	ensure_fiscal_year(TEST_COMPANY)
+	ensure_exchange_rates()

@@ -1,0 +1,79 @@
+"""The five MedTrace roles exist and carry a first, least-privilege set of permissions."""
+
+import frappe
+import pytest
+
+from medtrace.setup.permissions import (
+	MEDTRACE_ROLES,
+	PRODUCTION_OPERATOR,
+	QUALITY_APPROVER,
+	QUALITY_ENGINEER,
+	REGULATORY_AFFAIRS,
+	WAREHOUSE_OPERATOR,
+)
+
+
+@pytest.fixture
+def user_with_role():
+	def make(role: str) -> str:
+		email = f"{frappe.scrub(role)}@medtrace-test.example"
+		if not frappe.db.exists("User", email):
+			user = frappe.get_doc(
+				{"doctype": "User", "email": email, "first_name": role, "send_welcome_email": 0}
+			).insert(ignore_permissions=True)
+		else:
+			user = frappe.get_doc("User", email)
+		user.set("roles", [])
+		user.add_roles(role)
+		return email
+
+	return make
+
+
+def test_all_roles_installed_with_desk_access():
+	for role in MEDTRACE_ROLES:
+		assert frappe.db.get_value("Role", role, "desk_access") == 1, role
+
+
+@pytest.mark.parametrize(
+	("role", "doctype", "ptype", "allowed"),
+	[
+		(REGULATORY_AFFAIRS, "UDI Device Identifier", "create", True),
+		(QUALITY_ENGINEER, "UDI Device Identifier", "create", True),
+		(QUALITY_APPROVER, "UDI Device Identifier", "create", False),
+		(QUALITY_APPROVER, "UDI Device Identifier", "read", True),
+		(PRODUCTION_OPERATOR, "UDI Device Identifier", "write", False),
+		(PRODUCTION_OPERATOR, "UDI Device Identifier", "read", True),
+		(WAREHOUSE_OPERATOR, "Batch", "read", True),
+		(WAREHOUSE_OPERATOR, "Batch", "write", False),
+		(QUALITY_ENGINEER, "Batch", "write", True),
+		(QUALITY_ENGINEER, "Quality Inspection", "submit", True),
+		(PRODUCTION_OPERATOR, "Quality Inspection", "submit", False),
+		(PRODUCTION_OPERATOR, "Work Order", "read", True),
+		(WAREHOUSE_OPERATOR, "Work Order", "read", False),
+		(WAREHOUSE_OPERATOR, "Delivery Note", "read", True),
+		(REGULATORY_AFFAIRS, "Delivery Note", "write", False),
+	],
+)
+def test_role_permissions(user_with_role, role, doctype, ptype, allowed):
+	user = user_with_role(role)
+	assert frappe.has_permission(doctype, ptype, user=user) is allowed
+
+
+def test_approver_cannot_approve_own_submission(user_with_role):
+	"""The shipped workflow forbids self-approval: the author of a DI cannot release it."""
+	from frappe.model.workflow import apply_workflow
+
+	from factories import make_device_identifier
+
+	author = user_with_role(REGULATORY_AFFAIRS)
+	frappe.get_doc("User", author).add_roles(QUALITY_APPROVER)
+	frappe.set_user(author)
+	di = make_device_identifier()
+	di = apply_workflow(di, "Submit for Approval")
+	with pytest.raises(frappe.ValidationError):
+		apply_workflow(di, "Approve")
+
+	frappe.set_user(user_with_role(QUALITY_APPROVER))
+	di = apply_workflow(frappe.get_doc("UDI Device Identifier", di.name), "Approve")
+	assert di.status == "Released"
