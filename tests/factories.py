@@ -42,3 +42,17 @@ def make_device_identifier(**overrides) -> "frappe.Document":
 		}
 	)
 	return di.insert()
+
+
+def default_warehouse() -> str:
+	return frappe.db.get_value("Warehouse", {"company": TEST_COMPANY, "warehouse_name": "Stores"})
+
+
+def receive_stock(item_code: str, qty: float, **row) -> "frappe.Document":
+	"""A submitted Material Receipt: ERPNext creates the batches and serial numbers it needs."""
+	entry = frappe.new_doc("Stock Entry")
+	entry.update({"stock_entry_type": "Material Receipt", "company": TEST_COMPANY})
+	entry.append("items", {"item_code": item_code, "qty": qty, "t_warehouse": default_warehouse(), "basic_rate": 10, **row})
+	entry.insert()
+	entry.submit()
+	return entry

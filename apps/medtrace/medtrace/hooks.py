@@ -16,4 +16,11 @@ after_install = "medtrace.setup.install.after_install"
 after_migrate = "medtrace.setup.install.after_migrate"
 before_uninstall = "medtrace.setup.install.before_uninstall"
 
-doc_events = {}
+# Batch sets its expiry date from the item's shelf life in before_save, so the UDI is computed after it.
+doc_events = {
+	"Batch": {"before_save": "medtrace.udi.production_udi.update_batch_udi"},
+	"Serial No": {"before_save": "medtrace.udi.production_udi.update_serial_no_udi"},
+	"Stock Entry": {"on_submit": "medtrace.udi.production_udi.assign_udi_to_new_serial_nos"},
+	"Purchase Receipt": {"on_submit": "medtrace.udi.production_udi.assign_udi_to_new_serial_nos"},
+	"Stock Reconciliation": {"on_submit": "medtrace.udi.production_udi.assign_udi_to_new_serial_nos"},
+}

@@ -71,6 +71,7 @@ class UDIDeviceIdentifier(Document):
 			frappe.throw(_("A UDI-DI cannot be changed once created; create a new device identifier instead."))
 		validate_device_identifier(self.issuing_agency, self.udi_di)
 		self.validate_one_di_per_packaging_level()
+		self.validate_label_matches_item_tracking()
 		self.validate_packaging_hierarchy()
 		self.validate_risk_classes()
 
@@ -85,6 +86,19 @@ class UDIDeviceIdentifier(Document):
 					frappe.bold(self.item), frappe.bold(duplicate), _(self.packaging_level)
 				),
 				frappe.DuplicateEntryError,
+			)
+
+	def validate_label_matches_item_tracking(self):
+		has_batch_no, has_serial_no = frappe.db.get_value("Item", self.item, ["has_batch_no", "has_serial_no"])
+		if self.label_lot and not has_batch_no:
+			frappe.throw(
+				_("The label carries a lot number, but item {0} is not batch-tracked. Enable Has Batch No on the item or untick Lot / Batch Number.").format(frappe.bold(self.item)),
+				title=_("Item Not Batch-Tracked"),
+			)
+		if self.label_serial and not has_serial_no:
+			frappe.throw(
+				_("The label carries a serial number, but item {0} is not serialised. Enable Has Serial No on the item or untick Serial Number.").format(frappe.bold(self.item)),
+				title=_("Item Not Serialised"),
 			)
 
 	def validate_packaging_hierarchy(self):
