@@ -19,7 +19,8 @@ from urllib.parse import urlparse
 REPO = Path(__file__).resolve().parents[1]
 APP_SOURCE = REPO / "apps" / "medtrace"
 DEFAULT_BENCH = REPO.parent / "frappe-bench"
-TEST_SITE = "medtrace-test.localhost"
+# Parallel work on one bench can give each worker its own site.
+TEST_SITE = os.environ.get("MEDTRACE_TEST_SITE") or "medtrace-test.localhost"
 DEMO_SITE = "medtrace-demo.localhost"
 ADMIN_PASSWORD = "admin"
 
