@@ -107,3 +107,23 @@ def test_hibc_device_identifier_gives_hibc_udi():
 	assert batch.udi_element_string.startswith("*+A123PRODX1/$$3270205LOT42")
 	assert batch.udi_pi == "$$3270205LOT42"
 	assert batch.udi_digital_link is None
+
+
+def test_releasing_a_di_gives_existing_stock_its_udi():
+	"""Stock received before the DI was released (e.g. before MedTrace was installed) gets its UDI on release."""
+	item = make_item(has_serial_no=1, serial_no_series="BF-.#####")
+	receive_stock(item.name, qty=2)
+	di = make_device_identifier(item=item.name, label_lot=0, label_serial=1, label_expiry_date=0)
+	assert not frappe.get_all("Serial No", filters={"item_code": item.name, "udi_element_string": ("is", "set")})
+	released(di)
+	serials = frappe.get_all("Serial No", filters={"item_code": item.name}, fields=["name", "udi_element_string"])
+	assert [s.udi_element_string for s in serials] == [f"(01){di.name}(21){s.name}" for s in serials]
+
+
+def test_release_reports_legacy_batches_that_cannot_form_a_udi():
+	item = make_item(has_batch_no=1)
+	legacy = make_batch(item.name, "LEGACY-1")  # no expiry date, which the DI's label will require
+	frappe.local.message_log = []
+	released(make_device_identifier(item=item.name))
+	assert not frappe.db.get_value("Batch", legacy.name, "udi_element_string")
+	assert any("LEGACY-1" in str(message) for message in frappe.local.message_log)

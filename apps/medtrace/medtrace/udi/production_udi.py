@@ -176,3 +176,28 @@ def assign_udi_to_new_serial_nos(doc, method=None) -> None:
 		serial_no = frappe.get_doc("Serial No", name)
 		update_serial_no_udi(serial_no)
 		serial_no.db_update()
+
+
+def assign_udi_to_existing_stock(device_identifier: str) -> tuple[int, list[str]]:
+	"""When a DI is released, batches and serials of its item that predate it get their UDI too.
+
+	Returns how many records were updated and the ones whose data cannot form a valid UDI (e.g. a legacy
+	batch without the expiry date the label needs), which the user must complete by hand."""
+	item = frappe.db.get_value("UDI Device Identifier", device_identifier, "item")
+	updated, incomplete = 0, []
+	for doctype, item_field, update in (
+		("Batch", "item", update_batch_udi),
+		("Serial No", "item_code", update_serial_no_udi),
+	):
+		names = frappe.get_all(doctype, filters={item_field: item, "udi_element_string": ("is", "not set")}, pluck="name")
+		for name in names:
+			record = frappe.get_doc(doctype, name)
+			try:
+				update(record)
+			except frappe.ValidationError:
+				frappe.clear_last_message()
+				incomplete.append(f"{_(doctype)} {name}")
+				continue
+			record.db_update()
+			updated += 1
+	return updated, incomplete

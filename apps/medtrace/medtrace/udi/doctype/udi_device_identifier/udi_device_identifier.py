@@ -6,6 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from medtrace.udi.identifiers import validate_device_identifier
+from medtrace.udi.production_udi import assign_udi_to_existing_stock
 
 RISK_CLASSES_BY_MARKET = {
 	"US FDA": {"I", "II", "III"},
@@ -74,6 +75,21 @@ class UDIDeviceIdentifier(Document):
 		self.validate_label_matches_item_tracking()
 		self.validate_packaging_hierarchy()
 		self.validate_risk_classes()
+
+	def on_update(self):
+		if self.has_value_changed("status") and self.status == "Released" and self.packaging_level == "Base Unit":
+			self.give_existing_stock_its_udi()
+
+	def give_existing_stock_its_udi(self):
+		updated, incomplete = assign_udi_to_existing_stock(self.name)
+		if updated:
+			frappe.msgprint(_("{0} existing batches and serial numbers of {1} now carry this UDI.").format(updated, self.item), alert=True)
+		if incomplete:
+			frappe.msgprint(
+				_("These records lack data the label needs and have no UDI yet; complete them: {0}").format(", ".join(incomplete[:20])),
+				title=_("UDI Not Assigned"),
+				indicator="orange",
+			)
 
 	def validate_one_di_per_packaging_level(self):
 		duplicate = frappe.db.exists(
