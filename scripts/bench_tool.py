@@ -126,8 +126,9 @@ def site_command(bench: Path, site: str, *args: str, check: bool = True) -> subp
 	with log.open("a") as handle:
 		handle.write(f"$ bench --site {site} {args[0]}\n{result.stdout}{result.stderr}\n")
 	if check and result.returncode:
-		lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
-		raise SetupError(f"'bench --site {site} {args[0]}' failed ({lines[-1] if lines else 'no output'}); see {log}")
+		lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+		errors = [line for line in lines if "Error" in line or "Exception" in line] or lines
+		raise SetupError(f"'bench --site {site} {args[0]}' failed ({errors[-1] if errors else 'no output'}); see {log}")
 	return result
 
 

@@ -127,3 +127,12 @@ def test_release_reports_legacy_batches_that_cannot_form_a_udi():
 	released(make_device_identifier(item=item.name))
 	assert not frappe.db.get_value("Batch", legacy.name, "udi_element_string")
 	assert any("LEGACY-1" in str(message) for message in frappe.local.message_log)
+
+
+def test_serials_made_in_house_take_the_posting_date_as_manufacturing_date():
+	item = make_item(has_serial_no=1, serial_no_series="MD-.#####")
+	di = released(make_device_identifier(item=item.name, label_lot=0, label_serial=1, label_expiry_date=0,
+	                                     label_manufacture_date=1))
+	entry = receive_stock(item.name, qty=1)
+	serial = frappe.get_all("Serial No", filters={"item_code": item.name}, fields=["name", "udi_element_string"])[0]
+	assert serial.udi_element_string == f"(01){di.name}(11){getdate(entry.posting_date).strftime('%y%m%d')}(21){serial.name}"

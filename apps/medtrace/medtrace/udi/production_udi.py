@@ -150,6 +150,11 @@ def update_serial_no_udi(serial_no, method=None) -> None:
 	set_udi_fields(serial_no, build_udi_codes(device_identifier, pi))
 
 
+# Stock entries through which the company itself makes the serials: their posting date is the
+# manufacturing date. A supplier's manufacturing date is unknown to ERPNext and must be entered.
+PRODUCING_PURPOSES = {"Manufacture", "Repack", "Material Receipt"}
+
+
 def assign_udi_to_new_serial_nos(doc, method=None) -> None:
 	"""on_submit of stock transactions: ERPNext bulk-inserts new serial numbers without running Serial No
 	hooks, so their UDI is computed here, in the same transaction."""
@@ -172,17 +177,41 @@ def assign_udi_to_new_serial_nos(doc, method=None) -> None:
 		)
 		.run(pluck=True)
 	)
+	manufacture_date = doc.posting_date if doc.get("purpose") in PRODUCING_PURPOSES else None
+	incomplete = []
 	for name in pending:
 		serial_no = frappe.get_doc("Serial No", name)
-		update_serial_no_udi(serial_no)
-		serial_no.db_update()
+		serial_no.udi_manufacture_date = serial_no.udi_manufacture_date or manufacture_date
+		if give_udi(serial_no, update_serial_no_udi):
+			serial_no.db_update()
+		else:
+			incomplete.append(name)
+	report_records_without_udi(incomplete)
 
 
-def assign_udi_to_existing_stock(device_identifier: str) -> tuple[int, list[str]]:
-	"""When a DI is released, batches and serials of its item that predate it get their UDI too.
+def give_udi(record, update) -> bool:
+	"""Computes the record's UDI; False when its data cannot form one (the record itself stays valid)."""
+	try:
+		update(record)
+	except frappe.ValidationError:
+		frappe.clear_last_message()
+		return False
+	return True
 
-	Returns how many records were updated and the ones whose data cannot form a valid UDI (e.g. a legacy
-	batch without the expiry date the label needs), which the user must complete by hand."""
+
+def report_records_without_udi(names: list[str]) -> None:
+	if names:
+		frappe.msgprint(
+			_("These records lack data the label needs and have no UDI yet; complete them: {0}").format(", ".join(names[:20])),
+			title=_("UDI Not Assigned"),
+			indicator="orange",
+		)
+
+
+def assign_udi_to_existing_stock(device_identifier: str) -> int:
+	"""When a DI is released, batches and serials of its item that predate it get their UDI too; those
+	whose data cannot form one (e.g. a legacy batch without the expiry date the label needs) are listed
+	for the user to complete. Returns how many records got a UDI."""
 	item = frappe.db.get_value("UDI Device Identifier", device_identifier, "item")
 	updated, incomplete = 0, []
 	for doctype, item_field, update in (
@@ -192,12 +221,10 @@ def assign_udi_to_existing_stock(device_identifier: str) -> tuple[int, list[str]
 		names = frappe.get_all(doctype, filters={item_field: item, "udi_element_string": ("is", "not set")}, pluck="name")
 		for name in names:
 			record = frappe.get_doc(doctype, name)
-			try:
-				update(record)
-			except frappe.ValidationError:
-				frappe.clear_last_message()
+			if give_udi(record, update):
+				record.db_update()
+				updated += 1
+			else:
 				incomplete.append(f"{_(doctype)} {name}")
-				continue
-			record.db_update()
-			updated += 1
-	return updated, incomplete
+	report_records_without_udi(incomplete)
+	return updated

@@ -81,15 +81,9 @@ class UDIDeviceIdentifier(Document):
 			self.give_existing_stock_its_udi()
 
 	def give_existing_stock_its_udi(self):
-		updated, incomplete = assign_udi_to_existing_stock(self.name)
+		updated = assign_udi_to_existing_stock(self.name)
 		if updated:
 			frappe.msgprint(_("{0} existing batches and serial numbers of {1} now carry this UDI.").format(updated, self.item), alert=True)
-		if incomplete:
-			frappe.msgprint(
-				_("These records lack data the label needs and have no UDI yet; complete them: {0}").format(", ".join(incomplete[:20])),
-				title=_("UDI Not Assigned"),
-				indicator="orange",
-			)
 
 	def validate_one_di_per_packaging_level(self):
 		duplicate = frappe.db.exists(
