@@ -67,6 +67,6 @@ def isolated_transaction(test_site):
 	frappe.set_user("Administrator")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def bench():
 	return bench_tool.bench_path()
