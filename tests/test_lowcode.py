@@ -66,3 +66,22 @@ def test_deleted_shipped_record_is_restored_by_migrate_loader():
 	inserted = load_shipped_records()
 	assert inserted == ["Workflow Action Master: Mark Obsolete"]
 	assert frappe.db.get_value("Workflow State", "Released", "style") == "Primary"
+
+
+def test_export_writes_back_what_the_site_holds(tmp_path):
+	"""Developers export shipped records from a site; the export carries the site's copy, Desk edits included."""
+	import json
+
+	from medtrace.setup.fixtures import FIXTURES_DIR, export_fixtures
+
+	frappe.db.set_value("Role", "MedTrace Warehouse Operator", "desk_access", 0)
+	export_fixtures(str(tmp_path))
+	for filename in ("role.json", "custom_field.json", "workflow_state.json", "workflow_action_master.json"):
+		shipped = {doc["name"] for doc in json.loads((FIXTURES_DIR / filename).read_text())}
+		exported = json.loads((tmp_path / "fixtures" / filename).read_text())
+		assert {doc["name"] for doc in exported} == shipped, filename
+	roles = {doc["name"]: doc for doc in json.loads((tmp_path / "fixtures" / "role.json").read_text())}
+	assert roles["MedTrace Warehouse Operator"]["desk_access"] == 0
+	workflow = json.loads((tmp_path / "workflow" / "udi_device_identifier_release.json").read_text())
+	assert workflow["document_type"] == "UDI Device Identifier"
+	assert "name" not in workflow["transitions"][0]

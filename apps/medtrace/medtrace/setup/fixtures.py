@@ -62,18 +62,23 @@ def load_shipped_records() -> list[str]:
 	return inserted
 
 
-def export_fixtures() -> None:
+def export_fixtures(target_dir: str | None = None) -> None:
 	"""Write the site's current copy of every shipped record back to the app (developer tool).
 
-	Run with ``bench --site <site> execute medtrace.setup.fixtures.export_fixtures``.
+	Run with ``bench --site <site> execute medtrace.setup.fixtures.export_fixtures``; ``target_dir``
+	writes fixtures/ and workflow/ under another directory instead of the app.
 	"""
+	fixtures_dir = Path(target_dir) / "fixtures" if target_dir else FIXTURES_DIR
+	workflow_dir = Path(target_dir) / "workflow" if target_dir else WORKFLOW_DIR
+	fixtures_dir.mkdir(parents=True, exist_ok=True)
+	workflow_dir.mkdir(parents=True, exist_ok=True)
 	for doctype, filename in FIXTURE_FILES:
 		docs = [export_doc(doctype, record_name(doc)) for doc in read_fixture(filename)]
-		write_json(FIXTURES_DIR / filename, [doc for doc in docs if doc])
+		write_json(fixtures_dir / filename, [doc for doc in docs if doc])
 	for workflow in read_shipped_workflows():
 		doc = export_doc("Workflow", workflow["name"])
 		if doc:
-			write_json(WORKFLOW_DIR / f"{frappe.scrub(workflow['name'])}.json", doc)
+			write_json(workflow_dir / f"{frappe.scrub(workflow['name'])}.json", doc)
 
 
 def export_doc(doctype: str, name: str) -> dict | None:
