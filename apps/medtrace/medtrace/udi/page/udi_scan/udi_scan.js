@@ -49,13 +49,13 @@ medtrace.UDIScan = class UDIScan {
 
 	resolve(scan) {
 		if (!scan) return;
-		frappe
-			.call({ method: "medtrace.udi.scan.resolve_scan", args: { scan }, freeze: false })
-			.then((r) => this.show(scan, r.message))
-			.catch(() => this.show_error(scan))
-			.finally(() => {
-				this.scan_field.$input.val("").focus();
-			});
+		frappe.call({
+			method: "medtrace.udi.scan.resolve_scan",
+			args: { scan },
+			callback: (r) => this.show(scan, r.message),
+			error: () => this.show_error(scan),
+			always: () => this.scan_field.$input.val("").focus(),
+		});
 	}
 
 	show(scan, result) {
