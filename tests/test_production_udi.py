@@ -7,7 +7,6 @@ from frappe.model.workflow import apply_workflow
 from frappe.utils import add_days, getdate
 
 from factories import make_device_identifier, make_item, receive_stock
-from offline_seed import TEST_COMPANY
 
 
 def released(di):
@@ -104,6 +103,7 @@ def test_hibc_device_identifier_gives_hibc_udi():
 	item = make_item(has_batch_no=1)
 	di = released(make_device_identifier(item=item.name, issuing_agency="HIBCC", udi_di="A123PRODX1"))
 	batch = make_batch(item.name, "LOT42", expiry_date=add_days("2026-01-01", 400))
+	assert batch.udi_device_identifier == di.name
 	assert batch.udi_element_string.startswith("*+A123PRODX1/$$3270205LOT42")
 	assert batch.udi_pi == "$$3270205LOT42"
 	assert batch.udi_digital_link is None

@@ -3,10 +3,8 @@
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 
 from bench_tool import REPO
 
