@@ -20,7 +20,25 @@ before_uninstall = "medtrace.setup.install.before_uninstall"
 doc_events = {
 	"Batch": {"before_save": "medtrace.udi.production_udi.update_batch_udi"},
 	"Serial No": {"before_save": "medtrace.udi.production_udi.update_serial_no_udi"},
-	"Stock Entry": {"on_submit": "medtrace.udi.production_udi.assign_udi_to_new_serial_nos"},
+	# ERPNext creates the Serial and Batch Bundles of old-style serial/batch fields in on_submit, so the
+	# release gate runs there too (its refusal rolls the whole submit back).
+	"Stock Entry": {
+		# UDIs before DHRs: the DHRs record them.
+		"on_submit": [
+			"medtrace.quality.dhr.refuse_delivery_of_unreleased",
+			"medtrace.udi.production_udi.assign_udi_to_new_serial_nos",
+			"medtrace.quality.dhr.create_dhrs_for_stock_entry",
+		],
+	},
 	"Purchase Receipt": {"on_submit": "medtrace.udi.production_udi.assign_udi_to_new_serial_nos"},
 	"Stock Reconciliation": {"on_submit": "medtrace.udi.production_udi.assign_udi_to_new_serial_nos"},
+	"Delivery Note": {"on_submit": "medtrace.quality.dhr.refuse_delivery_of_unreleased"},
+	"Sales Invoice": {"on_submit": "medtrace.quality.dhr.refuse_delivery_of_unreleased"},
+	"Quality Inspection": {
+		"on_submit": "medtrace.quality.dhr.on_quality_inspection_change",
+		"on_cancel": "medtrace.quality.dhr.on_quality_inspection_change",
+		"before_cancel": "medtrace.quality.dhr.guard_quality_inspection",
+		"before_update_after_submit": "medtrace.quality.dhr.guard_quality_inspection",
+	},
+	"Non Conformance": {"on_update": "medtrace.quality.dhr.on_non_conformance_change"},
 }

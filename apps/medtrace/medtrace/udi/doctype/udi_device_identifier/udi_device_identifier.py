@@ -24,7 +24,6 @@ class UDIDeviceIdentifier(Document):
 
 	if TYPE_CHECKING:
 		from frappe.types import DF
-
 		from medtrace.udi.doctype.udi_market_risk_class.udi_market_risk_class import UDIMarketRiskClass
 
 		basic_udi_di: DF.Data | None
@@ -46,9 +45,7 @@ class UDIDeviceIdentifier(Document):
 		labeler: DF.Link
 		manufacturer_name: DF.Data | None
 		model_version: DF.Data | None
-		mri_safety: DF.Literal[
-			"", "MR Safe", "MR Conditional", "MR Unsafe", "Labeling does not contain MRI Safety Information"
-		]
+		mri_safety: DF.Literal["", "MR Safe", "MR Conditional", "MR Unsafe", "Labeling does not contain MRI Safety Information"]
 		packaging_level: DF.Literal["Base Unit", "Inner Pack", "Case", "Pallet"]
 		quantity_per_package: DF.Int
 		registration_number: DF.Data | None
@@ -56,9 +53,7 @@ class UDIDeviceIdentifier(Document):
 		risk_classes: DF.Table[UDIMarketRiskClass]
 		single_use: DF.Check
 		status: DF.Literal["Draft", "Pending Approval", "Released", "Obsolete"]
-		sterilisation_method: DF.Literal[
-			"", "Ethylene Oxide", "Gamma Irradiation", "Electron Beam", "Steam", "Hydrogen Peroxide", "Other"
-		]
+		sterilisation_method: DF.Literal["", "Ethylene Oxide", "Gamma Irradiation", "Electron Beam", "Steam", "Hydrogen Peroxide", "Other"]
 		storage_conditions: DF.SmallText | None
 		udi_di: DF.Data
 	# end: auto-generated types

@@ -1,0 +1,26 @@
+# Copyright (c) 2026, MedTrace and contributors
+# For license information, please see license.txt
+
+from frappe.model.document import Document
+
+
+class DHRComponent(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		batch_no: DF.Link | None
+		item_code: DF.Link | None
+		parent: DF.Data
+		parentfield: DF.Data
+		parenttype: DF.Data
+		qty: DF.Float
+		serial_no: DF.Link | None
+		stock_entry: DF.Link | None
+	# end: auto-generated types
+
+	pass

@@ -1,0 +1,24 @@
+# Copyright (c) 2026, MedTrace and contributors
+# For license information, please see license.txt
+
+from frappe.model.document import Document
+
+
+class DHRNonconformance(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		non_conformance: DF.Link | None
+		parent: DF.Data
+		parentfield: DF.Data
+		parenttype: DF.Data
+		status: DF.Data | None
+		subject: DF.Data | None
+	# end: auto-generated types
+
+	pass

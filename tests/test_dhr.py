@@ -1,0 +1,136 @@
+"""Device History Records through a real Work Order: assembled live, checked against the DMR, released
+by e-signature, frozen afterwards, and required before delivery."""
+
+import frappe
+import pytest
+from erpnext.manufacturing.doctype.work_order.work_order import make_stock_entry
+
+from factories import default_warehouse, make_device_identifier, make_item, receive_stock
+from offline_seed import TEST_ABBR, TEST_COMPANY
+from test_production_udi import released
+
+WIP = f"Work In Progress - {TEST_ABBR}"
+FINISHED = f"Finished Goods - {TEST_ABBR}"
+
+
+def make_inspection_template(name: str, parameter: str, low: float, high: float) -> str:
+	if not frappe.db.exists("Quality Inspection Parameter", parameter):
+		frappe.get_doc({"doctype": "Quality Inspection Parameter", "parameter": parameter}).insert()
+	if not frappe.db.exists("Quality Inspection Template", name):
+		frappe.get_doc(
+			{
+				"doctype": "Quality Inspection Template",
+				"quality_inspection_template_name": name,
+				"item_quality_inspection_parameter": [
+					{"specification": parameter, "numeric": 1, "min_value": low, "max_value": high}
+				],
+			}
+		).insert()
+	return name
+
+
+def inspect(batch_no: str, item_code: str, template: str, reading: float, stock_entry: str):
+	inspection = frappe.get_doc(
+		{
+			"doctype": "Quality Inspection",
+			"inspection_type": "In Process",
+			"reference_type": "Stock Entry",
+			"reference_name": stock_entry,
+			"item_code": item_code,
+			"batch_no": batch_no,
+			"sample_size": 1,
+			"inspected_by": "Administrator",
+			"quality_inspection_template": template,
+		}
+	)
+	inspection.get_item_specification_details()
+	inspection.readings[0].reading_1 = str(reading)
+	inspection.insert()
+	inspection.submit()
+	return inspection
+
+
+def record_parameter(value: float, **against):
+	return frappe.get_doc(
+		{"doctype": "Process Parameter Record", "parameter": "Sealing Temperature", "value": value, "unit": "°C",
+		 "lower_limit": "170", "upper_limit": "190", **against}
+	).insert()
+
+
+@pytest.fixture
+def production():
+	"""A serialised, batch-tracked device made by a Work Order from a batch-tracked raw material."""
+	raw = make_item(has_batch_no=1, create_new_batch=1)
+	receive_stock(raw.name, qty=50)
+	device = make_item(has_batch_no=1, has_serial_no=1, create_new_batch=1, serial_no_series="DH-.######")
+	released(make_device_identifier(item=device.name, label_serial=1, label_expiry_date=0))
+	bom = frappe.get_doc(
+		{"doctype": "BOM", "item": device.name, "quantity": 1, "company": TEST_COMPANY,
+		 "items": [{"item_code": raw.name, "qty": 2, "rate": 5}]}
+	).insert()
+	bom.submit()
+	leak = make_inspection_template("MT Final Leak Test", "Leak Rate", 0, 0.5)
+	visual = make_inspection_template("MT Visual Inspection", "Visual Defects", 0, 0)
+	frappe.get_doc(
+		{"doctype": "Device Master Record", "item": device.name, "bom": bom.name, "revision": "B",
+		 "requirements": [
+			 {"requirement_type": "Quality Inspection", "quality_inspection_template": leak},
+			 {"requirement_type": "Quality Inspection", "quality_inspection_template": visual},
+			 {"requirement_type": "Process Parameter", "parameter": "Sealing Temperature"},
+		 ]}
+	).insert()
+	work_order = frappe.get_doc(
+		{"doctype": "Work Order", "production_item": device.name, "bom_no": bom.name, "qty": 3, "company": TEST_COMPANY,
+		 "wip_warehouse": WIP, "fg_warehouse": FINISHED, "source_warehouse": default_warehouse(),
+		 "skip_transfer": 0}
+	).insert()
+	work_order.submit()
+	return frappe._dict(raw=raw.name, device=device.name, bom=bom.name, work_order=work_order.name, leak=leak, visual=visual)
+
+
+def run_stock_entry(work_order: str, purpose: str, qty: float):
+	entry = frappe.get_doc(make_stock_entry(work_order, purpose, qty))
+	entry.insert()
+	entry.submit()
+	return entry
+
+
+def test_dhr_assembles_and_gates_release(production):
+	run_stock_entry(production.work_order, "Material Transfer for Manufacture", 3)
+	opened = frappe.get_all("Device History Record", filters={"work_order": production.work_order}, fields=["name", "batch_no"])
+	assert len(opened) == 1 and not opened[0].batch_no
+
+	record_parameter(182, work_order=production.work_order)
+	manufacture = run_stock_entry(production.work_order, "Manufacture", 3)
+
+	lot_dhr = frappe.get_doc("Device History Record", opened[0].name)
+	assert lot_dhr.batch_no
+	serial_dhrs = frappe.get_all("Device History Record", filters={"lot_dhr": lot_dhr.name}, pluck="serial_no")
+	assert len(serial_dhrs) == 3
+	assert [(c.item_code, c.qty) for c in lot_dhr.components] == [(production.raw, 6)]
+	assert [p.value for p in lot_dhr.parameters] == [182]
+
+	inspect(lot_dhr.batch_no, production.device, production.leak, 0.2, manufacture.name)
+	lot_dhr.reload()
+	assert [i.template for i in lot_dhr.inspections] == [production.leak]
+	assert lot_dhr.status == "Open"
+	assert "MT Visual Inspection" in lot_dhr.missing
+
+	record_parameter(195, batch_no=lot_dhr.batch_no)
+	lot_dhr.reload()
+	assert "out of specification" in lot_dhr.missing
+	assert "195" in lot_dhr.deviations
+
+	inspect(lot_dhr.batch_no, production.device, production.visual, 0, manufacture.name)
+	non_conformance = frappe.get_doc(
+		{"doctype": "Non Conformance", "subject": "Seal temperature overshoot", "procedure": None, "status": "Open",
+		 "medtrace_batch_no": lot_dhr.batch_no}
+	)
+	non_conformance.flags.ignore_mandatory = True
+	non_conformance.insert()
+	lot_dhr.reload()
+	assert "is open" in lot_dhr.missing
+	non_conformance.status = "Resolved"
+	non_conformance.save()
+	lot_dhr.reload()
+	assert lot_dhr.status == "Complete", lot_dhr.missing
