@@ -56,3 +56,21 @@ def receive_stock(item_code: str, qty: float, **row) -> "frappe.Document":
 	entry.insert()
 	entry.submit()
 	return entry
+
+
+def make_customer(name: str | None = None) -> str:
+	name = name or f"MT Test Hospital {frappe.generate_hash(length=6)}"
+	if not frappe.db.exists("Customer", name):
+		frappe.get_doc({"doctype": "Customer", "customer_name": name, "customer_type": "Company"}).insert()
+	return name
+
+
+def make_delivery(customer: str, item_code: str, qty: float, warehouse: str, submit: bool = True, **row):
+	"""A Delivery Note of serials / a batch given through the row's old-style serial_no / batch_no fields."""
+	note = frappe.new_doc("Delivery Note")
+	note.update({"customer": customer, "company": TEST_COMPANY, "currency": "CNY", "conversion_rate": 1})
+	note.append("items", {"item_code": item_code, "qty": qty, "rate": 100, "warehouse": warehouse, "use_serial_batch_fields": 1, **row})
+	note.insert()
+	if submit:
+		note.submit()
+	return note

@@ -1,41 +1,15 @@
 """The Desk answers over real HTTP: a web server process for the test site, a real client, a real login."""
 
 import http.cookiejar
-import socket
-import subprocess
-import time
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from bench_tool import TEST_SITE
 
-
-def free_port() -> int:
-	with socket.socket() as probe:
-		probe.bind(("127.0.0.1", 0))
-		return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def desk_url(bench):
-	port = free_port()
-	server = subprocess.Popen(
-		[str(bench / "env/bin/python"), "-m", "frappe.utils.bench_helper", "frappe", "--site", TEST_SITE, "serve",
-		 "--port", str(port), "--noreload"],
-		cwd=bench / "sites", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-	)
-	deadline = time.monotonic() + 60
-	while time.monotonic() < deadline:
-		try:
-			socket.create_connection(("127.0.0.1", port), timeout=1).close()
-			break
-		except OSError:
-			time.sleep(0.5)
-	yield f"http://127.0.0.1:{port}"
-	server.terminate()
-	server.wait(timeout=30)
+@pytest.fixture
+def desk_url(web_server):
+	return web_server
 
 
 def logged_in_opener(desk_url: str):

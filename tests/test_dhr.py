@@ -5,7 +5,8 @@ import frappe
 import pytest
 from erpnext.manufacturing.doctype.work_order.work_order import make_stock_entry
 
-from factories import default_warehouse, make_device_identifier, make_item, receive_stock
+from factories import default_warehouse, make_customer, make_delivery, make_device_identifier, make_item, receive_stock
+from medtrace.quality.dhr import download_dhr_pdf
 from offline_seed import TEST_ABBR, TEST_COMPANY
 from test_production_udi import released
 
@@ -134,3 +135,30 @@ def test_dhr_assembles_and_gates_release(production):
 	non_conformance.save()
 	lot_dhr.reload()
 	assert lot_dhr.status == "Complete", lot_dhr.missing
+
+
+def test_unreleased_lot_cannot_be_delivered(production):
+	run_stock_entry(production.work_order, "Material Transfer for Manufacture", 3)
+	manufacture = run_stock_entry(production.work_order, "Manufacture", 3)
+	serial = frappe.get_all("Serial No", filters={"item_code": production.device}, pluck="name")[0]
+	with pytest.raises(frappe.ValidationError, match="Device History Record is not released"):
+		make_delivery(make_customer(), production.device, 1, FINISHED, serial_no=serial)
+	assert manufacture.docstatus == 1
+
+
+def pdf_text(pdf: bytes) -> str:
+	import subprocess
+
+	text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+	return " ".join(text.split())
+
+
+def test_dhr_pdf_is_a_paginated_evidence_document(production, web_server):
+	run_stock_entry(production.work_order, "Material Transfer for Manufacture", 3)
+	record_parameter(182, work_order=production.work_order)
+	run_stock_entry(production.work_order, "Manufacture", 3)
+	lot_dhr = frappe.get_doc("Device History Record", {"work_order": production.work_order, "serial_no": ("is", "not set")})
+	download_dhr_pdf(lot_dhr.name)
+	text = pdf_text(frappe.local.response.filecontent)
+	for expected in (lot_dhr.name, lot_dhr.batch_no, production.raw, "Sealing Temperature", "Not released", f"{lot_dhr.name} - 1 /"):
+		assert expected in text, expected

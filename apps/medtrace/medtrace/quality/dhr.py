@@ -447,3 +447,15 @@ def moves_into_sellable_warehouse(stock_entry) -> bool:
 	return bool(targets) and bool(
 		frappe.get_all("Warehouse", filters={"name": ("in", list(targets)), "medtrace_sellable": 1}, limit=1)
 	)
+
+
+@frappe.whitelist()
+def download_dhr_pdf(name: str) -> None:
+	"""The DHR as a numbered evidence PDF (the Desk's own PDF cannot number pages on this wkhtmltopdf)."""
+	from medtrace.utils.evidence_pdf import number_pages
+
+	frappe.has_permission("Device History Record", "print", doc=name, throw=True)
+	pdf = frappe.get_print("Device History Record", name, print_format="Device History Record", as_pdf=True)
+	frappe.local.response.filename = f"{name}.pdf"
+	frappe.local.response.filecontent = number_pages(pdf, name)
+	frappe.local.response.type = "pdf"
