@@ -45,12 +45,52 @@ def create_dhrs_for_stock_entry(stock_entry, method=None) -> None:
 		open_dhr_for_work_order(stock_entry.work_order)
 	if stock_entry.purpose not in ("Manufacture", "Repack"):
 		return
-	for output in produced_lots_and_serials(stock_entry):
-		if not device_master_record(output.item_code):
+	outputs = produced_lots_and_serials(stock_entry)
+	dmrs = {item_code: device_master_record(item_code) for item_code in {o.item_code for o in outputs}}
+	outputs = [output for output in outputs if dmrs[output.item_code]]
+	lot_dhrs = {
+		(item_code, batch_no): ensure_dhr(item_code, batch_no=batch_no, stock_entry=stock_entry)
+		for item_code, batch_no in dict.fromkeys((o.item_code, o.batch_no) for o in outputs if o.batch_no)
+	}
+	create_serial_dhrs([o for o in outputs if o.serial_no], lot_dhrs, dmrs, stock_entry)
+
+
+def create_serial_dhrs(outputs: list, lot_dhrs: dict, dmrs: dict, stock_entry) -> None:
+	"""Serial DHRs in one bulk insert: a serial made this instant has no bound records yet, so its
+	content is known without assembly — its lot's DHR holds the components and the lot-level records,
+	and only the DMR's per-serial requirements are open."""
+	from frappe.model.naming import make_autoname
+
+	existing = set(
+		frappe.get_all("Device History Record", filters={"serial_no": ("in", [o.serial_no for o in outputs] or [""])}, pluck="serial_no")
+	)
+	udis = dict(
+		frappe.get_all("Serial No", filters={"name": ("in", [o.serial_no for o in outputs] or [""])}, fields=["name", "udi_element_string"], as_list=True)
+	)
+	now = frappe.utils.now()
+	user = frappe.session.user
+	rows = []
+	for output in outputs:
+		if output.serial_no in existing:
 			continue
-		lot_dhr = output.batch_no and ensure_dhr(output.item_code, batch_no=output.batch_no, stock_entry=stock_entry)
-		if output.serial_no:
-			ensure_dhr(output.item_code, batch_no=output.batch_no, serial_no=output.serial_no, lot_dhr=lot_dhr, stock_entry=stock_entry)
+		dmr = dmrs[output.item_code]
+		missing = "\n".join(describe_requirement(r) for r in dmr.requirements if r.per_serial)
+		rows.append(
+			(
+				make_autoname("DHR-.YYYY.-.#####", "Device History Record"), now, now, user, user,
+				output.item_code, frappe.db.get_value("Item", output.item_code, "item_name", cache=True),
+				output.batch_no, output.serial_no, lot_dhrs.get((output.item_code, output.batch_no)),
+				"Open" if missing else "Complete", missing or None, udis.get(output.serial_no), dmr.name, dmr.revision,
+				stock_entry.work_order, stock_entry.bom_no, stock_entry.posting_date, 1,
+			)
+		)
+	frappe.db.bulk_insert(
+		"Device History Record",
+		fields=["name", "creation", "modified", "owner", "modified_by", "item", "item_name", "batch_no", "serial_no", "lot_dhr",
+		        "status", "missing", "udi", "device_master_record", "dmr_revision", "work_order", "bom", "manufactured_on",
+		        "produced_qty"],
+		values=rows,
+	)
 
 
 def open_dhr_for_work_order(work_order: str) -> None:
@@ -89,11 +129,36 @@ def ensure_dhr(item_code: str, batch_no=None, serial_no=None, lot_dhr=None, stoc
 
 
 def refresh_dhr(name: str) -> None:
+	"""Re-assemble an unreleased DHR in place. Its tables are rewritten in bulk: a lot's DHR can bind
+	thousands of readings, and saving them row by row would make every new reading cost seconds. The DHR
+	is derived data; the records it binds keep their own audit trail."""
 	dhr = frappe.get_doc("Device History Record", name)
 	if dhr.status == RELEASED:
 		return
-	dhr.flags.ignore_permissions = True
-	dhr.save()
+	assemble(dhr)
+	write_assembly(dhr)
+
+
+def write_assembly(dhr) -> None:
+	meta = frappe.get_meta("Device History Record")
+	values = {df.fieldname: dhr.get(df.fieldname) for df in meta.fields if df.fieldtype not in ("Table", "Section Break", "Column Break")}
+	frappe.db.set_value("Device History Record", dhr.name, values, update_modified=True)
+	for table in ("components", "inspections", "parameters", "nonconformances"):
+		child_doctype = meta.get_field(table).options
+		frappe.db.delete(child_doctype, {"parent": dhr.name, "parenttype": dhr.doctype, "parentfield": table})
+		rows = dhr.get(table)
+		if not rows:
+			continue
+		fields = [df.fieldname for df in frappe.get_meta(child_doctype).fields if df.fieldtype not in ("Section Break", "Column Break")]
+		frappe.db.bulk_insert(
+			child_doctype,
+			fields=["name", "parent", "parenttype", "parentfield", "idx", "creation", "modified", "owner", "modified_by", *fields],
+			values=[
+				(frappe.generate_hash(length=10), dhr.name, dhr.doctype, table, index, dhr.modified, dhr.modified,
+				 dhr.owner, frappe.session.user, *(row.get(field) for field in fields))
+				for index, row in enumerate(rows, start=1)
+			],
+		)
 
 
 def assemble(dhr) -> None:
@@ -114,7 +179,8 @@ def assemble(dhr) -> None:
 		dhr.manufactured_on = dhr.manufactured_on or first.posting_date
 	dhr.routing = dhr.bom and frappe.db.get_value("BOM", dhr.bom, "routing")
 	dhr.job_cards = ", ".join(frappe.get_all("Job Card", filters={"work_order": dhr.work_order, "docstatus": 1}, pluck="name")) if dhr.work_order else None
-	dhr.set("components", consumed_components(manufacture_entries))
+	# A serial's components are those of its lot, recorded once on the lot's DHR.
+	dhr.set("components", [] if dhr.serial_no else consumed_components(manufacture_entries))
 	dhr.produced_qty = produced_quantity(dhr, manufacture_entries)
 	dhr.set("inspections", bound_inspections(dhr))
 	dhr.set("parameters", bound_parameters(dhr))
@@ -299,7 +365,7 @@ def labels_printed(dhr) -> str | None:
 
 def missing_for_release(dhr, dmr) -> list[str]:
 	missing = []
-	if not dhr.components and (dhr.batch_no or dhr.serial_no) and manufacture_entries_of(dhr):
+	if not dhr.serial_no and not dhr.components and dhr.batch_no and manufacture_entries_of(dhr):
 		missing.append(_("No consumed components recorded."))
 	for requirement in dmr.requirements if dmr else []:
 		if dhr.serial_no and not requirement.per_serial:

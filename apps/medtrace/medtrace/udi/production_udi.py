@@ -178,10 +178,14 @@ def assign_udi_to_new_serial_nos(doc, method=None) -> None:
 		.run(pluck=True)
 	)
 	manufacture_date = doc.posting_date if doc.get("purpose") in PRODUCING_PURPOSES else None
+	device_identifiers = {}
 	incomplete = []
 	for name in pending:
 		serial_no = frappe.get_doc("Serial No", name)
 		serial_no.udi_manufacture_date = serial_no.udi_manufacture_date or manufacture_date
+		if serial_no.item_code not in device_identifiers:
+			device_identifiers[serial_no.item_code] = default_device_identifier(serial_no.item_code)
+		serial_no.udi_device_identifier = serial_no.udi_device_identifier or device_identifiers[serial_no.item_code]
 		if give_udi(serial_no, update_serial_no_udi):
 			serial_no.db_update()
 		else:
