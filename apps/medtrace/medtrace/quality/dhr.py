@@ -525,3 +525,9 @@ def download_dhr_pdf(name: str) -> None:
 	frappe.local.response.filename = f"{name}.pdf"
 	frappe.local.response.filecontent = number_pages(pdf, name)
 	frappe.local.response.type = "pdf"
+
+
+@frappe.whitelist(methods=["POST"])
+def refresh_device_history_record(name: str) -> None:
+	frappe.has_permission("Device History Record", "write", doc=name, throw=True)
+	refresh_dhr(name)
