@@ -102,3 +102,17 @@ def web_server(bench, test_site):
 	yield url
 	server.terminate()
 	server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def background_worker(bench, test_site):
+	"""A real RQ worker (what `bench worker` runs) processing the site's background jobs."""
+	import subprocess
+
+	worker = subprocess.Popen(
+		[str(bench / "env/bin/python"), "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", "default,short,long"],
+		cwd=bench / "sites", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+	)
+	yield worker
+	worker.terminate()
+	worker.wait(timeout=30)

@@ -42,3 +42,10 @@ doc_events = {
 	},
 	"Non Conformance": {"on_update": "medtrace.quality.dhr.on_non_conformance_change"},
 }
+
+scheduler_events = {
+	"cron": {
+		# Retries that are due, and messages whose worker died, go back to the queue.
+		"* * * * *": ["medtrace.medtrace_integrations.inbound.requeue_due_messages"],
+	},
+}

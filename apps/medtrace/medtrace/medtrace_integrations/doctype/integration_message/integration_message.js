@@ -1,0 +1,16 @@
+// Copyright (c) 2026, MedTrace and contributors
+// For license information, please see license.txt
+
+frappe.ui.form.on("Integration Message", {
+	refresh(frm) {
+		const indicator = { Queued: "blue", Processed: "green", Failed: "red", Retrying: "orange", Rejected: "red" }[frm.doc.status];
+		frm.page.set_indicator(__(frm.doc.status), indicator);
+		if (["Failed", "Rejected"].includes(frm.doc.status)) {
+			frm.add_custom_button(__("Replay"), () =>
+				frappe
+					.call({ method: "medtrace.medtrace_integrations.inbound.replay_message", args: { name: frm.doc.name }, freeze: true })
+					.then(() => frm.reload_doc())
+			);
+		}
+	},
+});

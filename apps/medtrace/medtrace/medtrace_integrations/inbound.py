@@ -1,0 +1,187 @@
+"""Inbound messages from MES, LIMS and WMS: validated and logged on arrival, processed exactly once by
+the background worker, retried with growing delays after transient failures, replayable after a fix.
+
+Exactly once: a message is processed in one transaction that locks its log row, creates the documents
+and marks it Processed. A worker killed half-way commits nothing, so the message stays Queued and the
+sweep hands it to a worker again; a second worker finding it Processed does nothing.
+"""
+
+import json
+
+import frappe
+from frappe import _
+from frappe.utils import add_to_date, now_datetime
+from pydantic import ValidationError as SchemaError
+
+from medtrace.medtrace_integrations.handlers import HANDLERS
+from medtrace.medtrace_integrations.messages import MESSAGE_TYPES
+
+QUEUE = "default"
+STALLED_AFTER_MINUTES = 2
+TRANSIENT_ERRORS = (frappe.QueryDeadlockError, frappe.QueryTimeoutError)
+
+
+def system_of_current_user():
+	name = frappe.db.get_value("Integration System", {"api_user": frappe.session.user, "enabled": 1})
+	if not name:
+		frappe.throw(_("No enabled integration system uses this API user."), frappe.PermissionError)
+	return frappe.get_cached_doc("Integration System", name)
+
+
+def parse(message_type: str, payload: dict):
+	model = MESSAGE_TYPES.get(message_type)
+	if not model:
+		frappe.throw(
+			_("Unknown message type {0}; known types: {1}.").format(message_type, ", ".join(MESSAGE_TYPES)),
+			title=_("Message Rejected"),
+		)
+	try:
+		return model.model_validate(payload)
+	except SchemaError as error:
+		problems = "; ".join(
+			f"{'.'.join(str(part) for part in problem['loc']) or 'payload'}: {problem['msg']}" for problem in error.errors()
+		)
+		frappe.throw(_("The payload does not match schema {0}: {1}").format(message_type, problems), title=_("Message Rejected"))
+
+
+def validate_message(system, message_type: str, payload: dict):
+	message = parse(message_type, payload)
+	check, _apply = HANDLERS[message_type]
+	check(message, system)
+	return message
+
+
+def receive_message(message_type: str, message_id: str, payload) -> dict:
+	system = system_of_current_user()
+	if not message_id or len(message_id) > 100:
+		frappe.throw(_("message_id must be 1 to 100 characters."), title=_("Message Rejected"))
+	payload = json.loads(payload) if isinstance(payload, str) else payload
+	name = f"{system.name}:{message_id}"
+	existing = frappe.db.get_value("Integration Message", name, ["status"], as_dict=True)
+	if existing and existing.status != "Rejected":
+		frappe.get_doc("Integration Message", name).add_comment(
+			"Info", _("Duplicate received at {0} and ignored.").format(now_datetime())
+		)
+		frappe.db.commit()
+		frappe.throw(
+			_("Message {0} was already received (status {1}); it is not processed again.").format(message_id, _(existing.status)),
+			frappe.DuplicateEntryError,
+			title=_("Duplicate Message"),
+		)
+	log = frappe.get_doc("Integration Message", name) if existing else frappe.new_doc("Integration Message")
+	log.update(
+		{
+			"integration_system": system.name,
+			"message_type": message_type,
+			"client_message_id": message_id,
+			"payload": json.dumps(payload, indent=1, sort_keys=True, default=str),
+			"received_at": now_datetime(),
+			"error": None,
+		}
+	)
+	try:
+		validate_message(system, message_type, payload)
+	except frappe.ValidationError:
+		error = frappe.message_log[-1] if frappe.message_log else {}
+		frappe.db.rollback()
+		log.status = "Rejected"
+		log.error = frappe.parse_json(error).get("message") if error else _("Invalid message")
+		log.save(ignore_permissions=True)
+		frappe.db.commit()
+		raise
+	log.status = "Queued"
+	log.save(ignore_permissions=True)
+	frappe.db.commit()
+	enqueue_processing(log.name)
+	frappe.local.response.http_status_code = 202
+	return {"message": log.name, "status": log.status}
+
+
+def enqueue_processing(name: str) -> None:
+	frappe.enqueue(
+		"medtrace.medtrace_integrations.inbound.process_message",
+		queue=QUEUE,
+		name=name,
+		job_id=f"medtrace-integration-{name}",
+		deduplicate=True,
+	)
+
+
+def process_message(name: str) -> None:
+	"""Background job: one message, one transaction."""
+	message = frappe.get_doc("Integration Message", name, for_update=True)
+	if message.status not in ("Queued", "Retrying"):
+		return
+	system = frappe.get_doc("Integration System", message.integration_system)
+	message.attempts = (message.attempts or 0) + 1
+	caller = frappe.session.user
+	frappe.set_user(system.api_user)
+	frappe.db.savepoint("medtrace_integration_message")
+	try:
+		parsed = validate_message(system, message.message_type, json.loads(message.payload))
+		_check, apply = HANDLERS[message.message_type]
+		documents = apply(parsed, system, message.client_message_id)
+	except TRANSIENT_ERRORS as error:
+		frappe.db.rollback(save_point="medtrace_integration_message")
+		schedule_retry(message, system, str(error))
+	except Exception as error:
+		# Anything else stays wrong until someone corrects the payload or the data and replays it.
+		frappe.db.rollback(save_point="medtrace_integration_message")
+		message.status = "Failed"
+		message.error = str(error) or error.__class__.__name__
+		frappe.clear_messages()
+	else:
+		message.status = "Processed"
+		message.error = None
+		message.processed_at = now_datetime()
+		message.set("created_documents", [{"document_type": d.doctype, "document_name": d.name} for d in documents])
+	frappe.set_user(caller)
+	message.save(ignore_permissions=True)
+	frappe.db.commit()
+
+
+def schedule_retry(message, system, error: str) -> None:
+	if message.attempts >= (system.max_attempts or 5):
+		message.status = "Failed"
+		message.error = _("Gave up after {0} attempts: {1}").format(message.attempts, error)
+		return
+	message.status = "Retrying"
+	message.error = error
+	message.next_attempt_at = add_to_date(now_datetime(), seconds=30 * 2 ** (message.attempts - 1))
+
+
+def requeue_due_messages() -> None:
+	"""Scheduler, every minute: retries that are due, and messages whose job was lost (a worker killed
+	mid-batch, Redis restarted) go back to the queue."""
+	stalled = frappe.get_all(
+		"Integration Message",
+		filters={"status": "Queued", "received_at": ("<", add_to_date(now_datetime(), minutes=-STALLED_AFTER_MINUTES))},
+		pluck="name",
+	)
+	due = frappe.get_all(
+		"Integration Message", filters={"status": "Retrying", "next_attempt_at": ("<=", now_datetime())}, pluck="name"
+	)
+	for name in stalled + due:
+		enqueue_processing(name)
+
+
+@frappe.whitelist(methods=["POST"])
+def replay_message(name: str) -> str:
+	"""Desk: process a failed or rejected message again, after its payload was corrected."""
+	message = frappe.get_doc("Integration Message", name)
+	message.check_permission("write")
+	if message.status == "Processed":
+		frappe.throw(_("Message {0} was already processed; replaying it would duplicate its documents.").format(name))
+	system = frappe.get_doc("Integration System", message.integration_system)
+	caller = frappe.session.user
+	frappe.set_user(system.api_user)
+	try:
+		validate_message(system, message.message_type, json.loads(message.payload))
+	finally:
+		frappe.set_user(caller)
+	message.status = "Queued"
+	message.error = None
+	message.save()
+	frappe.db.commit()
+	process_message(name)
+	return frappe.db.get_value("Integration Message", name, "status")
