@@ -32,7 +32,7 @@ def get_message(message_id: str) -> dict:
 		"status": message.status,
 		"error": message.error,
 		"attempts": message.attempts,
-		"documents": [{"doctype": d.document_type, "name": d.document_name} for d in message.created_documents],
+		"documents": frappe.parse_json(message.created_documents) or [],
 	}
 
 

@@ -109,10 +109,23 @@ def enqueue_processing(name: str) -> None:
 
 def process_message(name: str) -> None:
 	"""Background job: one message, one transaction."""
+	try:
+		run_message(name)
+	except TRANSIENT_ERRORS as error:
+		# A deadlock or lock timeout rolls back the whole transaction, savepoints included.
+		frappe.db.rollback()
+		message = frappe.get_doc("Integration Message", name, for_update=True)
+		message.attempts = (message.attempts or 0) + 1
+		schedule_retry(message, frappe.get_cached_doc("Integration System", message.integration_system), str(error))
+		message.save(ignore_permissions=True)
+		frappe.db.commit()
+
+
+def run_message(name: str) -> None:
 	message = frappe.get_doc("Integration Message", name, for_update=True)
 	if message.status not in ("Queued", "Retrying"):
 		return
-	system = frappe.get_doc("Integration System", message.integration_system)
+	system = frappe.get_cached_doc("Integration System", message.integration_system)
 	message.attempts = (message.attempts or 0) + 1
 	caller = frappe.session.user
 	frappe.set_user(system.api_user)
@@ -121,9 +134,9 @@ def process_message(name: str) -> None:
 		parsed = validate_message(system, message.message_type, json.loads(message.payload))
 		_check, apply = HANDLERS[message.message_type]
 		documents = apply(parsed, system, message.client_message_id)
-	except TRANSIENT_ERRORS as error:
-		frappe.db.rollback(save_point="medtrace_integration_message")
-		schedule_retry(message, system, str(error))
+	except TRANSIENT_ERRORS:
+		frappe.set_user(caller)
+		raise
 	except Exception as error:
 		# Anything else stays wrong until someone corrects the payload or the data and replays it.
 		frappe.db.rollback(save_point="medtrace_integration_message")
@@ -134,7 +147,7 @@ def process_message(name: str) -> None:
 		message.status = "Processed"
 		message.error = None
 		message.processed_at = now_datetime()
-		message.set("created_documents", [{"document_type": d.doctype, "document_name": d.name} for d in documents])
+		message.created_documents = json.dumps([{"doctype": d.doctype, "name": d.name} for d in documents])
 	frappe.set_user(caller)
 	message.save(ignore_permissions=True)
 	frappe.db.commit()
@@ -150,12 +163,12 @@ def schedule_retry(message, system, error: str) -> None:
 	message.next_attempt_at = add_to_date(now_datetime(), seconds=30 * 2 ** (message.attempts - 1))
 
 
-def requeue_due_messages() -> None:
+def requeue_due_messages(stalled_after_minutes: int = STALLED_AFTER_MINUTES) -> None:
 	"""Scheduler, every minute: retries that are due, and messages whose job was lost (a worker killed
 	mid-batch, Redis restarted) go back to the queue."""
 	stalled = frappe.get_all(
 		"Integration Message",
-		filters={"status": "Queued", "received_at": ("<", add_to_date(now_datetime(), minutes=-STALLED_AFTER_MINUTES))},
+		filters={"status": "Queued", "received_at": ("<", add_to_date(now_datetime(), minutes=-stalled_after_minutes))},
 		pluck="name",
 	)
 	due = frappe.get_all(
