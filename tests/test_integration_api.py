@@ -176,15 +176,16 @@ def test_lims_result_with_another_lots_label_is_wrong_udi(web_server, mes, lot):
 def test_wms_receipt_creates_lot_with_supplier_lot(web_server, background_worker, mes):
 	item = make_item(has_batch_no=1)
 	supplier = frappe.get_doc({"doctype": "Supplier", "supplier_name": f"Resin Co {frappe.generate_hash(length=4)}"}).insert()
+	supplier_lot = f"RS-{frappe.generate_hash(length=8).upper()}"  # committed data outlives the test run
 	frappe.db.commit()
 	status, body, message_id = post(web_server, mes, "wms.receipt.v1", {
-		"supplier": supplier.name, "lines": [{"item_code": item.name, "qty": 25, "rate": 3, "supplier_lot": "RS-2611-07"}]})
+		"supplier": supplier.name, "lines": [{"item_code": item.name, "qty": 25, "rate": 3, "supplier_lot": supplier_lot}]})
 	assert status == 202, body
 	result = outcome(web_server, mes, message_id)
 	assert result["status"] == "Processed", result
 	frappe.db.rollback()
 	batch = frappe.get_all("Batch", filters={"item": item.name}, fields=["name", "medtrace_supplier_lot", "supplier", "batch_qty"])
-	assert [(b.medtrace_supplier_lot, b.supplier, b.batch_qty) for b in batch] == [("RS-2611-07", supplier.name, 25)]
+	assert [(b.name, b.medtrace_supplier_lot, b.supplier, b.batch_qty) for b in batch] == [(supplier_lot, supplier_lot, supplier.name, 25)]
 
 
 def test_replay_after_fix_succeeds_once(web_server, mes, lot):
