@@ -182,6 +182,111 @@ def receive_demo_stock(company: str) -> None:
 	entry.submit()
 
 
+DEMO_SUPPLIER = "Jiangsu Polymer Materials Co., Ltd."
+DEMO_CUSTOMERS = ("Suzhou Municipal Hospital", "Shanghai Ruijin Hospital", "East China Medical Distribution Co.")
+RAW_MATERIALS = (
+	{"item_code": "LMD-RM-PP", "item_name": "Medical-grade Polypropylene Resin", "lot": "PP-2611-A", "qty": 50, "uom": "Kg"},
+	{"item_code": "LMD-RM-NDL", "item_name": "Hypodermic Needle 23G", "lot": "ND-2611-07", "qty": 600, "uom": "Nos"},
+)
+
+
+def ensure_raw_materials(company: str) -> None:
+	"""Supplier lots received on a real Purchase Receipt, so their genealogy starts at the supplier."""
+	if not frappe.db.exists("Supplier", DEMO_SUPPLIER):
+		frappe.get_doc({"doctype": "Supplier", "supplier_name": DEMO_SUPPLIER, "supplier_group": "Raw Material"}).insert()
+	if frappe.db.exists("Purchase Receipt", {"supplier": DEMO_SUPPLIER, "docstatus": 1}):
+		return
+	receipt = frappe.new_doc("Purchase Receipt")
+	receipt.update({"supplier": DEMO_SUPPLIER, "company": company, "supplier_delivery_note": "JP-DN-88121"})
+	stores = frappe.db.get_value("Warehouse", {"company": company, "warehouse_name": "Stores"})
+	for material in RAW_MATERIALS:
+		if not frappe.db.exists("Item", material["item_code"]):
+			frappe.get_doc(
+				{"doctype": "Item", "item_code": material["item_code"], "item_name": material["item_name"], "item_group": "Raw Material",
+				 "stock_uom": material["uom"], "is_stock_item": 1, "has_batch_no": 1}
+			).insert()
+		frappe.get_doc(
+			{"doctype": "Batch", "batch_id": material["lot"], "item": material["item_code"], "supplier": DEMO_SUPPLIER,
+			 "medtrace_supplier_lot": material["lot"]}
+		).insert()
+		receipt.append(
+			"items",
+			{"item_code": material["item_code"], "qty": material["qty"], "rate": 2, "warehouse": stores,
+			 "batch_no": material["lot"], "use_serial_batch_fields": 1},
+		)
+	receipt.insert()
+	receipt.submit()
+
+
+def ensure_inspection_template(name: str, parameter: str, low: float, high: float) -> str:
+	if not frappe.db.exists("Quality Inspection Parameter", parameter):
+		frappe.get_doc({"doctype": "Quality Inspection Parameter", "parameter": parameter}).insert()
+	if not frappe.db.exists("Quality Inspection Template", name):
+		frappe.get_doc(
+			{"doctype": "Quality Inspection Template", "quality_inspection_template_name": name,
+			 "item_quality_inspection_parameter": [{"specification": parameter, "numeric": 1, "min_value": low, "max_value": high}]}
+		).insert()
+	return name
+
+
+def make_syringe_lot(company: str) -> None:
+	"""A Work Order for syringes: BOM, DMR, transfer, moulding readings, manufacture, two inspections —
+	the DHR of the lot assembles itself along the way."""
+	if frappe.db.exists("Work Order", {"production_item": "LMD-SYR-5ML", "docstatus": 1}):
+		return
+	bom = frappe.get_doc(
+		{"doctype": "BOM", "item": "LMD-SYR-5ML", "quantity": 1, "company": company,
+		 "items": [{"item_code": "LMD-RM-PP", "qty": 0.012, "rate": 2}, {"item_code": "LMD-RM-NDL", "qty": 1, "rate": 2}]}
+	).insert()
+	bom.submit()
+	leak = ensure_inspection_template("Syringe Leak Test", "Leak Rate (mbar/min)", 0, 0.5)
+	visual = ensure_inspection_template("Syringe Visual Inspection", "Visual Defects", 0, 0)
+	frappe.get_doc(
+		{"doctype": "Device Master Record", "item": "LMD-SYR-5ML", "bom": bom.name, "revision": "C",
+		 "requirements": [
+			 {"requirement_type": "Quality Inspection", "quality_inspection_template": leak},
+			 {"requirement_type": "Quality Inspection", "quality_inspection_template": visual},
+			 {"requirement_type": "Process Parameter", "parameter": "Moulding Temperature"},
+		 ]}
+	).insert()
+	warehouse = {w: frappe.db.get_value("Warehouse", {"company": company, "warehouse_name": w}) for w in ("Stores", "Work In Progress", "Finished Goods")}
+	work_order = frappe.get_doc(
+		{"doctype": "Work Order", "production_item": "LMD-SYR-5ML", "bom_no": bom.name, "qty": 200, "company": company,
+		 "source_warehouse": warehouse["Stores"], "wip_warehouse": warehouse["Work In Progress"], "fg_warehouse": warehouse["Finished Goods"]}
+	).insert()
+	work_order.submit()
+	from erpnext.manufacturing.doctype.work_order.work_order import make_stock_entry
+
+	for purpose in ("Material Transfer for Manufacture", "Manufacture"):
+		entry = frappe.get_doc(make_stock_entry(work_order.name, purpose, 200))
+		entry.insert()
+		entry.submit()
+		if purpose == "Material Transfer for Manufacture":
+			for value in (231.5, 232.0, 230.8):
+				frappe.get_doc(
+					{"doctype": "Process Parameter Record", "parameter": "Moulding Temperature", "value": value, "unit": "°C",
+					 "lower_limit": "225", "upper_limit": "240", "work_order": work_order.name, "equipment": "Moulding press MP-3",
+					 "source": "MES"}
+				).insert()
+	lot = frappe.db.get_value("Device History Record", {"work_order": work_order.name, "serial_no": ("is", "not set")}, "batch_no")
+	for template, reading in ((leak, 0.2), (visual, 0)):
+		inspection = frappe.get_doc(
+			{"doctype": "Quality Inspection", "inspection_type": "In Process", "reference_type": "Stock Entry",
+			 "reference_name": entry.name, "item_code": "LMD-SYR-5ML", "batch_no": lot, "sample_size": 5,
+			 "inspected_by": "Administrator", "quality_inspection_template": template}
+		)
+		inspection.get_item_specification_details()
+		inspection.readings[0].reading_1 = str(reading)
+		inspection.insert()
+		inspection.submit()
+
+
+def ensure_customers() -> None:
+	for customer in DEMO_CUSTOMERS:
+		if not frappe.db.exists("Customer", customer):
+			frappe.get_doc({"doctype": "Customer", "customer_name": customer, "customer_type": "Company"}).insert()
+
+
 def load_demo() -> None:
 	ensure_company(DEMO_COMPANY, DEMO_ABBR, "CNY", "China", "Asia/Shanghai")
 	ensure_fiscal_year(DEMO_COMPANY)
@@ -189,4 +294,7 @@ def load_demo() -> None:
 	for device in DEMO_DEVICES:
 		ensure_device(device, DEMO_COMPANY)
 	receive_demo_stock(DEMO_COMPANY)
+	ensure_raw_materials(DEMO_COMPANY)
+	ensure_customers()
+	make_syringe_lot(DEMO_COMPANY)
 	frappe.db.commit()
