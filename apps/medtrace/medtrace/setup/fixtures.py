@@ -21,6 +21,7 @@ FIXTURE_FILES = (
 	("Workflow State", "workflow_state.json"),
 	("Workflow Action Master", "workflow_action_master.json"),
 	("Custom Field", "custom_field.json"),
+	("Report", "report.json"),
 )
 
 VOLATILE_KEYS = {"creation", "modified", "modified_by", "owner", "idx", "docstatus", "parent"}
