@@ -87,6 +87,7 @@ def test_hibc_reference_check_character():
 		("+a123", "characters HIBC does not allow"),
 		("NO-SUCH-THING-42", "matches no serial number, batch or UDI-DI"),
 		("", "Nothing was scanned"),
+		("]V0" + "0106951234500016", "not a GS1 code MedTrace can read"),
 		("01" + "1" * 600, "at most 512"),
 	],
 )

@@ -7,6 +7,7 @@ from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
 from medtrace.medtrace_integrations.messages import ProcessParameterV1, ReceiptV1, TestResultV1
+from medtrace.utils.bundles import bundle_entries
 
 STARTED_WORK_ORDER_STATES = {"In Process", "Completed"}
 
@@ -99,17 +100,14 @@ def check_test_result(message: TestResultV1, system) -> None:
 
 def inward_voucher(message: TestResultV1) -> tuple[str, str] | None:
 	"""Quality Inspections reference a document: the receipt or manufacture entry that brought the lot in."""
-	entry = frappe.qb.DocType("Serial and Batch Entry")
-	bundle = frappe.qb.DocType("Serial and Batch Bundle")
-	condition = (entry.serial_no == message.serial_no) if message.serial_no else (entry.batch_no == message.batch_no)
+	query, Bundle, BundleEntry = bundle_entries()
+	condition = (BundleEntry.serial_no == message.serial_no) if message.serial_no else (BundleEntry.batch_no == message.batch_no)
 	rows = (
-		frappe.qb.from_(entry)
-		.join(bundle)
-		.on(bundle.name == entry.parent)
-		.select(bundle.voucher_type, bundle.voucher_no)
-		.where(condition & (bundle.type_of_transaction == "Inward") & (bundle.docstatus == 1)
-		       & bundle.voucher_type.isin(["Purchase Receipt", "Stock Entry"]))
-		.orderby(bundle.creation)
+		query
+		.select(Bundle.voucher_type, Bundle.voucher_no)
+		.where(condition & (Bundle.type_of_transaction == "Inward") & (Bundle.docstatus == 1)
+		       & Bundle.voucher_type.isin(["Purchase Receipt", "Stock Entry"]))
+		.orderby(Bundle.creation)
 		.limit(1)
 		.run()
 	)

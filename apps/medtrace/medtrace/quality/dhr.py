@@ -11,6 +11,8 @@ from frappe import _
 from frappe.query_builder import DocType
 from frappe.utils import flt
 
+from medtrace.utils.bundles import bundle_entries
+
 RELEASED = "Released"
 
 
@@ -21,18 +23,14 @@ def device_master_record(item_code: str):
 
 def produced_lots_and_serials(stock_entry) -> list[frappe._dict]:
 	"""Finished lots/serials a Manufacture entry made, from its inward Serial and Batch Bundles."""
-	Bundle = DocType("Serial and Batch Bundle")
-	Entry = DocType("Serial and Batch Entry")
+	query, Bundle, BundleEntry = bundle_entries()
 	return (
-		frappe.qb.from_(Entry)
-		.join(Bundle)
-		.on(Bundle.name == Entry.parent)
-		.select(Bundle.item_code, Entry.batch_no, Entry.serial_no, Entry.qty)
+		query
+		.select(Bundle.item_code, BundleEntry.batch_no, BundleEntry.serial_no, BundleEntry.qty)
 		.where(
 			(Bundle.voucher_type == "Stock Entry")
 			& (Bundle.voucher_no == stock_entry.name)
 			& (Bundle.type_of_transaction == "Inward")
-			& (Bundle.is_cancelled == 0)
 		)
 		.run(as_dict=True)
 	)
@@ -197,14 +195,11 @@ def assemble(dhr) -> None:
 
 
 def manufacture_entries_of(dhr) -> list[str]:
-	Bundle = DocType("Serial and Batch Bundle")
-	Entry = DocType("Serial and Batch Entry")
+	query, Bundle, BundleEntry = bundle_entries()
 	StockEntry = DocType("Stock Entry")
-	identifier = (Entry.serial_no == dhr.serial_no) if dhr.serial_no else (Entry.batch_no == dhr.batch_no)
+	identifier = (BundleEntry.serial_no == dhr.serial_no) if dhr.serial_no else (BundleEntry.batch_no == dhr.batch_no)
 	return (
-		frappe.qb.from_(Entry)
-		.join(Bundle)
-		.on(Bundle.name == Entry.parent)
+		query
 		.join(StockEntry)
 		.on(StockEntry.name == Bundle.voucher_no)
 		.select(StockEntry.name)
@@ -213,7 +208,6 @@ def manufacture_entries_of(dhr) -> list[str]:
 			identifier
 			& (Bundle.voucher_type == "Stock Entry")
 			& (Bundle.type_of_transaction == "Inward")
-			& (Bundle.is_cancelled == 0)
 			& (StockEntry.purpose.isin(["Manufacture", "Repack"]))
 			& (StockEntry.docstatus == 1)
 		)
@@ -223,22 +217,18 @@ def manufacture_entries_of(dhr) -> list[str]:
 
 
 def consumed_components(manufacture_entries: list[str]) -> list[dict]:
+	query, Bundle, BundleEntry = bundle_entries()
 	if not manufacture_entries:
 		return []
-	Bundle = DocType("Serial and Batch Bundle")
-	Entry = DocType("Serial and Batch Entry")
 	rows = (
-		frappe.qb.from_(Entry)
-		.join(Bundle)
-		.on(Bundle.name == Entry.parent)
-		.select(Bundle.item_code, Entry.batch_no, Entry.serial_no, Entry.qty, Bundle.voucher_no)
+		query
+		.select(Bundle.item_code, BundleEntry.batch_no, BundleEntry.serial_no, BundleEntry.qty, Bundle.voucher_no)
 		.where(
 			(Bundle.voucher_type == "Stock Entry")
 			& (Bundle.voucher_no.isin(manufacture_entries))
 			& (Bundle.type_of_transaction == "Outward")
-			& (Bundle.is_cancelled == 0)
 		)
-		.orderby(Bundle.voucher_no, Bundle.item_code, Entry.batch_no, Entry.serial_no)
+		.orderby(Bundle.voucher_no, Bundle.item_code, BundleEntry.batch_no, BundleEntry.serial_no)
 		.run(as_dict=True)
 	)
 	components = [
@@ -460,16 +450,13 @@ def on_non_conformance_change(non_conformance, method=None) -> None:
 
 def unreleased_lots_and_serials(doc) -> list[str]:
 	"""Lots/serials leaving in a delivery whose item requires a DHR that is not released."""
-	Bundle = DocType("Serial and Batch Bundle")
-	Entry = DocType("Serial and Batch Entry")
+	query, Bundle, BundleEntry = bundle_entries()
 	bundles = [row.serial_and_batch_bundle for row in doc.items if row.get("serial_and_batch_bundle")]
 	outgoing = []
 	if bundles:
 		outgoing = (
-			frappe.qb.from_(Entry)
-			.join(Bundle)
-			.on(Bundle.name == Entry.parent)
-			.select(Bundle.item_code, Entry.batch_no, Entry.serial_no)
+			query
+			.select(Bundle.item_code, BundleEntry.batch_no, BundleEntry.serial_no)
 			.where(Bundle.name.isin(bundles))
 			.run(as_dict=True)
 		)
@@ -531,3 +518,4 @@ def download_dhr_pdf(name: str) -> None:
 def refresh_device_history_record(name: str) -> None:
 	frappe.has_permission("Device History Record", "write", doc=name, throw=True)
 	refresh_dhr(name)
+

@@ -8,6 +8,7 @@ from frappe.utils import getdate
 
 from medtrace.udi.identifiers import validate_gs1_production_identifier
 from medtrace.udi.udi_codes import ProductionIdentifiers, UDICodes, gs1_udi, hibc_udi
+from medtrace.utils.bundles import bundle_entries
 
 HIBC_PI_CHARACTERS = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-. ")
 UDI_FIELDS = ("udi_pi", "udi_element_string", "udi_digital_link")
@@ -158,13 +159,10 @@ PRODUCING_PURPOSES = {"Manufacture", "Repack", "Material Receipt"}
 def assign_udi_to_new_serial_nos(doc, method=None) -> None:
 	"""on_submit of stock transactions: ERPNext bulk-inserts new serial numbers without running Serial No
 	hooks, so their UDI is computed here, in the same transaction."""
+	query, Bundle, BundleEntry = bundle_entries()
 	SerialNo = DocType("Serial No")
-	Bundle = DocType("Serial and Batch Bundle")
-	BundleEntry = DocType("Serial and Batch Entry")
 	pending = (
-		frappe.qb.from_(BundleEntry)
-		.join(Bundle)
-		.on(Bundle.name == BundleEntry.parent)
+		query
 		.join(SerialNo)
 		.on(SerialNo.name == BundleEntry.serial_no)
 		.select(SerialNo.name)

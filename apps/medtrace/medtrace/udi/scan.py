@@ -89,7 +89,11 @@ def interpret_scan(scan) -> ScannedUDI:
 
 
 def interpret_gs1_element_string(text: str) -> ScannedUDI:
-	result = parse(text)
+	try:
+		result = parse(text)
+	except (ParseError, ValueError) as error:
+		# biip raises ValueError for a symbology identifier it does not know (e.g. "]V0").
+		reject(_("The scan is not a GS1 code MedTrace can read ({0}).").format(str(error)[:120]))
 	if result.gs1_message is None:
 		reject(explain_gs1_error(result.gs1_message_error or "", text))
 	return scanned_from_gs1(result.gs1_message.element_strings, "gs1")
