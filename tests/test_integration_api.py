@@ -135,7 +135,7 @@ def test_reading_for_a_work_order_not_started_is_out_of_order(web_server, mes, l
 	                      "items": [{"item_code": lot.item, "qty": 1, "rate": 1}]}).insert()
 	bom.submit()
 	work_order = frappe.get_doc({"doctype": "Work Order", "production_item": bom.item, "bom_no": bom.name, "qty": 1,
-	                             "company": TEST_COMPANY, "wip_warehouse": f"Work In Progress - MTD", "fg_warehouse": f"Finished Goods - MTD"}).insert()
+	                             "company": TEST_COMPANY, "wip_warehouse": "Work In Progress - MTD", "fg_warehouse": "Finished Goods - MTD"}).insert()
 	work_order.submit()
 	frappe.db.commit()
 	status, body, _ = post(web_server, mes, "mes.process_parameter.v1", reading(work_order=work_order.name))
