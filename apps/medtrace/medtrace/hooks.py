@@ -28,12 +28,48 @@ doc_events = {
 			"medtrace.quality.dhr.refuse_delivery_of_unreleased",
 			"medtrace.udi.production_udi.assign_udi_to_new_serial_nos",
 			"medtrace.quality.dhr.create_dhrs_for_stock_entry",
+			"medtrace.traceability.trace_links.record_trace_links",
 		],
+		"on_cancel": "medtrace.traceability.trace_links.void_trace_links",
 	},
-	"Purchase Receipt": {"on_submit": "medtrace.udi.production_udi.assign_udi_to_new_serial_nos"},
-	"Stock Reconciliation": {"on_submit": "medtrace.udi.production_udi.assign_udi_to_new_serial_nos"},
-	"Delivery Note": {"on_submit": "medtrace.quality.dhr.refuse_delivery_of_unreleased"},
-	"Sales Invoice": {"on_submit": "medtrace.quality.dhr.refuse_delivery_of_unreleased"},
+	"Purchase Receipt": {
+		"on_submit": [
+			"medtrace.udi.production_udi.assign_udi_to_new_serial_nos",
+			"medtrace.traceability.trace_links.record_trace_links",
+		],
+		"on_cancel": "medtrace.traceability.trace_links.void_trace_links",
+	},
+	"Stock Reconciliation": {
+		"on_submit": [
+			"medtrace.udi.production_udi.assign_udi_to_new_serial_nos",
+			"medtrace.traceability.trace_links.record_trace_links",
+		],
+		"on_cancel": "medtrace.traceability.trace_links.void_trace_links",
+	},
+	"Delivery Note": {
+		"on_submit": [
+			"medtrace.quality.dhr.refuse_delivery_of_unreleased",
+			"medtrace.traceability.trace_links.record_trace_links",
+		],
+		"on_cancel": "medtrace.traceability.trace_links.void_trace_links",
+	},
+	"Sales Invoice": {
+		"on_submit": [
+			"medtrace.quality.dhr.refuse_delivery_of_unreleased",
+			"medtrace.traceability.trace_links.record_trace_links",
+		],
+		"on_cancel": "medtrace.traceability.trace_links.void_trace_links",
+	},
+	# Trace links (medtrace/traceability/trace_links.py) are kept on submit and voided on cancel of these and
+	# every other stock-moving voucher above.
+	"Purchase Invoice": {
+		"on_submit": "medtrace.traceability.trace_links.record_trace_links",
+		"on_cancel": "medtrace.traceability.trace_links.void_trace_links",
+	},
+	"Subcontracting Receipt": {
+		"on_submit": "medtrace.traceability.trace_links.record_trace_links",
+		"on_cancel": "medtrace.traceability.trace_links.void_trace_links",
+	},
 	"Quality Inspection": {
 		"on_submit": "medtrace.quality.dhr.on_quality_inspection_change",
 		"on_cancel": "medtrace.quality.dhr.on_quality_inspection_change",
@@ -49,3 +85,4 @@ scheduler_events = {
 		"* * * * *": ["medtrace.medtrace_integrations.inbound.requeue_due_messages"],
 	},
 }
+

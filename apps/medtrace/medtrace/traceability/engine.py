@@ -1,0 +1,738 @@
+"""Trace engine: where a lot or serial number came from (backward) and where it went (forward), over the
+Trace Links kept by medtrace.traceability.trace_links, with what lies at the ends of the genealogy:
+suppliers and their lots, quality inspections, work orders and BOMs, warehouses, customers with their
+delivery addresses, and the documents in chronological order.
+
+The genealogy is walked level by level with one query per level for the whole set of nodes reached, never
+one per node, so a trace costs a query per level whatever its width. A node reached once is not walked
+again: cycles (a lot reworked into itself) end, and each node keeps the depth it was first reached at.
+
+Nodes are keyed "<doctype>::<name>": Batch, Serial No, and Work Order (through which material consumed
+separately for a Work Order reaches its products). A serial number that belongs to a batch is a node of
+its own; tracing the batch includes its serial numbers.
+
+Filters: a date range limits the links followed and the movements shown to those posted within it; item
+keeps only nodes of those items in the result (the walk still passes through other items); customer keeps
+only deliveries to and returns from those customers.
+"""
+
+import datetime
+from collections import defaultdict, namedtuple
+from dataclasses import dataclass, field
+
+import frappe
+from frappe import _
+from frappe.query_builder import DocType
+from frappe.utils import cint, flt, get_datetime, getdate, now_datetime
+
+from medtrace.traceability.trace_links import QTY_PRECISION, node_key, parse_node_key
+from medtrace.udi.scan import ScanError, interpret_scan, resolve_scanned_udi
+
+DEFAULT_MAX_DEPTH = 50
+DIRECTIONS = ("backward", "forward")
+TRACEABLE_DOCTYPES = ("Batch", "Serial No")
+# Movements through which a lot or serial comes into the company's hands: the node's quantity.
+ORIGIN_EVENTS = frozenset({"Receipt", "Production", "Material Receipt", "Subcontract Receipt", "Opening Stock"})
+RECEIVED, RETURNED_TO_SUPPLIER = ("Receipt", "Subcontract Receipt"), ("Purchase Return", "Subcontract Return")
+# Trace Link columns the engine reads, the link's name first; only these, as a trace may read 50,000 links.
+Edge = namedtuple(
+	"Edge",
+	("name", "from_node", "to_node", "qty", "output_qty", "attributed_qty", "event", "voucher_type", "voucher_no",
+	 "posting_datetime", "work_order", "bom"),
+)
+Movement = namedtuple(
+	"Movement",
+	("name", "from_node", "from_lot_node", "event", "direction", "qty", "warehouse", "voucher_type", "voucher_no",
+	 "posting_datetime", "party_type", "party", "address", "is_return", "return_against"),
+)
+# A movement's warehouse is where it went in, or came out of.
+COLUMN_EXPRESSIONS = {"warehouse": "coalesce(`to_warehouse`, `from_warehouse`)"}
+
+
+class TraceInputError(frappe.ValidationError):
+	pass
+
+
+@dataclass(frozen=True)
+class TraceRequest:
+	"""What to trace from a node, checked by trace_request()."""
+
+	direction: str = "backward"
+	depth: int = 10
+	from_date: datetime.date | None = None
+	to_date: datetime.date | None = None
+	items: frozenset = frozenset()
+	customers: frozenset = frozenset()
+
+	def filters(self) -> dict:
+		return {
+			"from_date": as_text(self.from_date),
+			"to_date": as_text(self.to_date),
+			"item": sorted(self.items),
+			"customer": sorted(self.customers),
+		}
+
+
+@dataclass
+class Walk:
+	depths: dict[str, int]  # node key → the level it was first reached at
+	edges: dict[str, Edge] = field(default_factory=dict)  # Trace Link name → consumption link followed
+	truncated: bool = False  # the genealogy goes on beyond the depth limit
+
+
+def reject(message: str, title: str | None = None) -> None:
+	frappe.throw(message, TraceInputError, title=title or _("Cannot Trace"))
+
+
+def max_trace_depth() -> int:
+	return cint(frappe.db.get_single_value("MedTrace Settings", "max_trace_depth")) or DEFAULT_MAX_DEPTH
+
+
+def trace(
+	identifier: str,
+	direction: str = "backward",
+	depth: int = 10,
+	from_date=None,
+	to_date=None,
+	item=None,
+	customer=None,
+) -> dict:
+	"""Trace whatever the identifier names: a batch or serial number, or a scanned UDI (GS1, HIBC, Digital
+	Link) of one. item and customer take one name or a list."""
+	request = trace_request(direction, depth, from_date, to_date, item, customer)
+	doctype, name = resolve_identifier(identifier)
+	return run_trace(doctype, name, request, identifier)
+
+
+def trace_record(
+	doctype: str,
+	name: str,
+	direction: str = "backward",
+	depth: int = 10,
+	from_date=None,
+	to_date=None,
+	item=None,
+	customer=None,
+) -> dict:
+	"""Trace a Batch or Serial No."""
+	return run_trace(doctype, name, trace_request(direction, depth, from_date, to_date, item, customer))
+
+
+def run_trace(doctype: str, name: str, request: TraceRequest, identifier: str | None = None) -> dict:
+	"""The trace of a Batch or Serial No for a checked request; identifier is what the user entered."""
+	if doctype not in TRACEABLE_DOCTYPES or not frappe.db.exists(doctype, name):
+		reject(_("{0} {1} does not exist.").format(_(doctype), frappe.bold(name)), _("Unknown Identifier"))
+	start = node_key(doctype, name)
+	walked = walk(start, request)
+	history = movements_of(walked.depths, request)
+	for row in history:
+		# Serial numbers of a traced batch that only moved (were not consumed) belong to the trace too.
+		walked.depths.setdefault(row.from_node, walked.depths.get(row.from_lot_node, 0))
+	records = node_records(walked.depths)
+	kept = {key for key in walked.depths if key == start or not request.items or records.get(key, {}).get("item") in request.items}
+	edges = [edge for edge in walked.edges.values() if edge.from_node in kept and edge.to_node in kept]
+	history = [row for row in history if row.from_node in kept]
+	path = [row for row in on_the_path(history, walked, start, request) if shown_to_customer_filter(row, request)]
+	inspections = quality_inspections_of(kept, records, edges, path)
+	return {
+		"query": {
+			"identifier": identifier or name,
+			"doctype": doctype,
+			"name": name,
+			"node": start,
+			"direction": request.direction,
+			"depth": request.depth,
+			"max_depth": max_trace_depth(),
+			"depth_reached": max(walked.depths[key] for key in kept),
+			"truncated": walked.truncated,
+			"filters": request.filters(),
+			"user": frappe.session.user,
+			"traced_at": as_text(now_datetime()),
+		},
+		"nodes": describe_nodes(kept, walked.depths, records, history),
+		"edges": [
+			describe_edge(edge, records)
+			for edge in sorted(edges, key=lambda e: (e.posting_datetime, e.voucher_no, e.from_node, e.to_node))
+		],
+		"suppliers": suppliers_of(path, records),
+		"quality_inspections": inspections,
+		"work_orders": work_orders_of(kept, edges),
+		"boms": boms_of(kept, edges),
+		"warehouses": warehouses_of(history),
+		"customers": customers_of(path, records),
+		"timeline": timeline_of(edges, path, inspections),
+	}
+
+
+# Input
+
+
+def validate_direction(direction) -> str:
+	if direction not in DIRECTIONS:
+		reject(_("Direction must be backward or forward, not {0}.").format(frappe.bold(str(direction))))
+	return direction
+
+
+def validate_depth(depth) -> int:
+	limit = max_trace_depth()
+	try:
+		value = int(str(depth).strip())
+	except (TypeError, ValueError):
+		reject(_("Depth must be a whole number from 1 to {0}, not {1}.").format(limit, frappe.bold(str(depth))))
+	if not 1 <= value <= limit:
+		reject(_("Depth must be from 1 to {0} levels, not {1}.").format(limit, value))
+	return value
+
+
+def trace_request(direction="backward", depth=10, from_date=None, to_date=None, item=None, customer=None) -> TraceRequest:
+	"""Checked trace arguments, as they come from code or an HTTP request; bad ones are refused with a
+	message."""
+	request = TraceRequest(
+		validate_direction(direction), validate_depth(depth), parse_date(from_date), parse_date(to_date), as_set(item),
+		as_set(customer),
+	)
+	if request.from_date and request.to_date and request.from_date > request.to_date:
+		reject(_("The date range ends on {0}, before it starts on {1}.").format(request.to_date, request.from_date))
+	return request
+
+
+def parse_date(value) -> datetime.date | None:
+	if not value:
+		return None
+	try:
+		return getdate(value)
+	except Exception:
+		reject(_("{0} is not a date.").format(frappe.bold(str(value))))
+
+
+def as_set(value) -> frozenset:
+	"""One name, a list of names, or a JSON list of names (as an HTTP query string carries it)."""
+	if not value:
+		return frozenset()
+	if isinstance(value, str):
+		value = frappe.parse_json(value) if value.lstrip().startswith("[") else [value]
+	return frozenset(str(v) for v in value if v)
+
+
+def resolve_identifier(identifier) -> tuple[str, str]:
+	"""The Batch or Serial No an identifier names, through the same interpretation as the UDI scan: a
+	scanned UDI names its serial number if it carries one, else its lot."""
+	if not isinstance(identifier, str) or not identifier.strip():
+		reject(_("Enter or scan a lot, serial number or UDI to trace."))
+	scanned = interpret_scan(identifier)
+	try:
+		resolved = resolve_scanned_udi(scanned)
+	except ScanError:
+		# A bare value matching nothing: say so in the trace's terms.
+		frappe.clear_last_message()
+		reject(_("No lot or serial number {0} is known.").format(frappe.bold(identifier.strip())), _("Unknown Identifier"))
+	if resolved["status"] == "ambiguous":
+		reject(resolved["message"], _("Ambiguous Identifier"))
+	if resolved["status"] in ("unknown", "inconsistent"):
+		reject(resolved["message"], _("Unknown Identifier"))
+	if resolved.get("serial_no"):
+		return "Serial No", resolved["serial_no"]
+	if resolved.get("batch"):
+		return "Batch", resolved["batch"]
+	if scanned.lot or scanned.serial:
+		reject(
+			_("No lot or serial number {0} is known.").format(frappe.bold(scanned.serial or scanned.lot)), _("Unknown Identifier")
+		)
+	reject(
+		_("{0} identifies the device type {1}, not a lot or serial number: scan the full UDI.").format(
+			frappe.bold(identifier.strip()), resolved.get("item")
+		),
+		_("Not a Lot or Serial Number"),
+	)
+
+
+# The walk
+#
+# The queries below take the nodes of a whole level as one bound list: the query builder would bind each of
+# up to tens of thousands of nodes separately, which costs more than running the query. Column names and
+# conditions are constants; every value is a bound parameter.
+
+
+def walk(start: str, request: TraceRequest) -> Walk:
+	"""Breadth-first over Consumption links: one query per level, for the whole level."""
+	backward = request.direction == "backward"
+	near, near_lot, far = ("to_node", "to_lot_node", "from_node") if backward else ("from_node", "from_lot_node", "to_node")
+	walked = Walk(depths={start: 0})
+	frontier = {start}
+	level = 0
+	while frontier and level < request.depth:
+		level += 1
+		reached = set()
+		for link in links_at(frontier, near, near_lot, request):
+			walked.edges[link.name] = link
+			# Reached through its batch: the serial number is part of the node already walked.
+			walked.depths.setdefault(getattr(link, near), level - 1)
+			other_end = getattr(link, far)
+			if other_end not in walked.depths:
+				walked.depths[other_end] = level
+				reached.add(other_end)
+		frontier = reached
+	walked.truncated = bool(frontier) and bool(links_at(frontier, near, near_lot, request, limit=1))
+	return walked
+
+
+def links_at(nodes: set, near: str, near_lot: str, request: TraceRequest, limit: int | None = None) -> list[Edge]:
+	"""Consumption links whose near end is one of the nodes, or a serial number of one of the batches."""
+	return rows_at(Edge, "Consumption", nodes, near, near_lot, request, limit)
+
+
+def movements_of(depths: dict, request: TraceRequest) -> list[Movement]:
+	nodes = {key for key in depths if not key.startswith("Work Order::")}
+	rows = rows_at(Movement, "Movement", nodes, "from_node", "from_lot_node", request)
+	return sorted(rows, key=lambda row: (row.posting_datetime, row.voucher_no, row.from_node, row.direction))
+
+
+def rows_at(row_type, link_type: str, nodes: set, column: str, lot_column: str, request: TraceRequest, limit=None) -> list:
+	values = {"link_type": link_type, "nodes": tuple(nodes), "batches": tuple(key for key in nodes if key.startswith("Batch::"))}
+	conditions = "link_type = %(link_type)s and voided = 0"
+	if request.from_date:
+		values["from_datetime"] = datetime.datetime.combine(request.from_date, datetime.time.min)
+		conditions += " and posting_datetime >= %(from_datetime)s"
+	if request.to_date:
+		values["before_datetime"] = datetime.datetime.combine(request.to_date + datetime.timedelta(days=1), datetime.time.min)
+		conditions += " and posting_datetime < %(before_datetime)s"
+	columns = ", ".join(COLUMN_EXPRESSIONS.get(field, f"`{field}`") for field in row_type._fields)
+	limit_clause = f" limit {int(limit)}" if limit else ""
+	selects = [f"(select {columns} from `tabTrace Link` where `{column}` in %(nodes)s and {conditions}{limit_clause})"]
+	if values["batches"]:
+		selects.append(f"(select {columns} from `tabTrace Link` where `{lot_column}` in %(batches)s and {conditions}{limit_clause})")
+	rows = frappe.db.sql(" union all ".join(selects), values)
+	# A serial number's link matches twice when its batch is traced too.
+	return list({row[0]: row_type._make(row) for row in rows}.values())
+
+
+def on_the_path(movements: list, walked: Walk, start: str, request: TraceRequest) -> list:
+	"""The movements that belong to this trace. Backward, each upstream node's history ends with its last
+	use in the genealogy: what happened afterwards to the rest of a lot belongs to other products (its stock
+	is still counted in nodes and warehouses). Forward, everything downstream happened on the path."""
+	if request.direction == "forward":
+		return movements
+	last_use = {}
+	for edge in walked.edges.values():
+		last_use[edge.from_node] = max(edge.posting_datetime, last_use.get(edge.from_node, edge.posting_datetime))
+	return [
+		row for row in movements
+		if row.from_node == start or row.from_node not in last_use or row.posting_datetime <= last_use[row.from_node]
+	]
+
+
+# What the nodes are
+
+
+def node_records(keys) -> dict[str, dict]:
+	names = defaultdict(list)
+	for key in keys:
+		doctype, name = parse_node_key(key)
+		names[doctype].append(name)
+	records = {}
+	if names["Batch"]:
+		for row in frappe.db.sql(
+			"""select name, item, item_name, batch_id, manufacturing_date, expiry_date, medtrace_supplier_lot,
+				udi_element_string, udi_device_identifier, stock_uom
+			from `tabBatch` where name in %(names)s""",
+			{"names": tuple(names["Batch"])},
+			as_dict=True,
+		):
+			records[node_key("Batch", row.name)] = {
+				"item": row.item, "item_name": row.item_name, "lot": row.batch_id or row.name, "serial_no": None,
+				"udi": row.udi_element_string, "udi_di": row.udi_device_identifier, "uom": row.stock_uom,
+				"manufacturing_date": as_text(row.manufacturing_date), "expiry_date": as_text(row.expiry_date),
+				"supplier_lot": row.medtrace_supplier_lot, "status": None,
+			}
+	if names["Serial No"]:
+		for name, item, item_name, batch_no, status, udi, udi_di, manufactured, expires in frappe.db.sql(
+			"""select name, item_code, item_name, batch_no, status, udi_element_string, udi_device_identifier,
+				udi_manufacture_date, udi_expiry_date
+			from `tabSerial No` where name in %(names)s""",
+			{"names": tuple(names["Serial No"])},
+		):
+			records[node_key("Serial No", name)] = {
+				"item": item, "item_name": item_name, "lot": batch_no, "serial_no": name, "udi": udi, "udi_di": udi_di,
+				"uom": None, "manufacturing_date": as_text(manufactured), "expiry_date": as_text(expires),
+				"supplier_lot": None, "status": status,
+			}
+	if names["Work Order"]:
+		WorkOrder = DocType("Work Order")
+		for row in (
+			frappe.qb.from_(WorkOrder)
+			.select(
+				WorkOrder.name, WorkOrder.production_item, WorkOrder.item_name, WorkOrder.status, WorkOrder.stock_uom,
+				WorkOrder.actual_start_date, WorkOrder.qty,
+			)
+			.where(WorkOrder.name.isin(names["Work Order"]))
+			.run(as_dict=True)
+		):
+			records[node_key("Work Order", row.name)] = {
+				"item": row.production_item, "item_name": row.item_name, "lot": None, "serial_no": None, "udi": None,
+				"udi_di": None, "uom": row.stock_uom, "manufacturing_date": as_text(row.actual_start_date),
+				"expiry_date": None, "supplier_lot": None, "status": row.status, "qty": flt(row.qty),
+			}
+	return records
+
+
+def describe_nodes(kept: set, depths: dict, records: dict, movements: list) -> list[dict]:
+	quantity, balance, first_movement = defaultdict(float), defaultdict(float), {}
+	for row in movements:
+		signed = row.qty if row.direction == "In" else -row.qty
+		balance[row.from_node] += signed
+		if row.direction == "In" and row.event in ORIGIN_EVENTS:
+			quantity[row.from_node] += row.qty
+		first_movement.setdefault(row.from_node, row.posting_datetime)
+	nodes = []
+	for key in sorted(kept, key=lambda key: (depths[key], key)):
+		doctype, name = parse_node_key(key)
+		record = records.get(key, {})
+		nodes.append(
+			{
+				"node": key,
+				"doctype": doctype,
+				"name": name,
+				"depth": depths[key],
+				"item": record.get("item"),
+				"item_name": record.get("item_name"),
+				"udi": record.get("udi"),
+				"udi_di": record.get("udi_di"),
+				"lot": record.get("lot"),
+				"serial_no": record.get("serial_no"),
+				"supplier_lot": record.get("supplier_lot"),
+				"status": record.get("status"),
+				"qty": round(record.get("qty", quantity[key]), QTY_PRECISION),
+				"balance": round(balance[key], QTY_PRECISION) if doctype != "Work Order" else None,
+				"uom": record.get("uom"),
+				"manufacturing_date": record.get("manufacturing_date"),
+				"expiry_date": record.get("expiry_date"),
+				"first_movement": as_text(first_movement.get(key)),
+			}
+		)
+	return nodes
+
+
+def describe_edge(edge, records: dict) -> dict:
+	return {
+		"from": edge.from_node,
+		"to": edge.to_node,
+		"from_item": records.get(edge.from_node, {}).get("item"),
+		"to_item": records.get(edge.to_node, {}).get("item"),
+		"qty": flt(edge.qty),
+		"output_qty": flt(edge.output_qty),
+		"attributed_qty": flt(edge.attributed_qty),
+		"event": edge.event,
+		"voucher_type": edge.voucher_type,
+		"voucher_no": edge.voucher_no,
+		"posting_datetime": as_text(edge.posting_datetime),
+		"work_order": edge.work_order,
+		"bom": edge.bom,
+	}
+
+
+# What lies at the ends
+
+
+def suppliers_of(movements: list, records: dict) -> list[dict]:
+	suppliers = {}
+	for row in movements:
+		if row.party_type != "Supplier" or row.event not in (*RECEIVED, *RETURNED_TO_SUPPLIER):
+			continue
+		supplier = suppliers.setdefault(row.party, {"supplier": row.party, "received_qty": 0, "returned_qty": 0, "lots": {}, "receipts": {}})
+		lot = supplier["lots"].setdefault(
+			row.from_node,
+			{"node": row.from_node, "item": records.get(row.from_node, {}).get("item"),
+			 "supplier_lot": records.get(row.from_node, {}).get("supplier_lot"),
+			 "received_qty": 0, "returned_qty": 0},
+		)
+		quantity = "received_qty" if row.event in RECEIVED else "returned_qty"
+		supplier[quantity] += row.qty
+		lot[quantity] += row.qty
+		supplier["receipts"].setdefault(
+			row.voucher_no,
+			{"voucher_type": row.voucher_type, "voucher_no": row.voucher_no, "posting_datetime": as_text(row.posting_datetime),
+			 "address": row.address, "is_return": row.is_return},
+		)
+	names = party_names("Supplier", "supplier_name", suppliers)
+	return [
+		{
+			**supplier,
+			"supplier_name": names.get(supplier["supplier"]),
+			"lots": list(supplier["lots"].values()),
+			"receipts": list(supplier["receipts"].values()),
+		}
+		for supplier in sorted(suppliers.values(), key=lambda s: s["supplier"])
+	]
+
+
+def shown_to_customer_filter(row, request: TraceRequest) -> bool:
+	return row.party_type != "Customer" or not request.customers or row.party in request.customers
+
+
+def customers_of(movements: list, records: dict) -> list[dict]:
+	customers = {}
+	for row in movements:
+		if row.party_type != "Customer" or row.event not in ("Delivery", "Sales Return"):
+			continue
+		customer = customers.setdefault(
+			row.party, {"customer": row.party, "delivered_qty": 0, "returned_qty": 0, "addresses": [], "lots": {}, "deliveries": {}}
+		)
+		lot = customer["lots"].setdefault(
+			row.from_node,
+			{"node": row.from_node, "item": records.get(row.from_node, {}).get("item"),
+			 "item_name": records.get(row.from_node, {}).get("item_name"),
+			 "delivered_qty": 0, "returned_qty": 0},
+		)
+		quantity = "delivered_qty" if row.event == "Delivery" else "returned_qty"
+		customer[quantity] += row.qty
+		lot[quantity] += row.qty
+		if row.address and row.address not in customer["addresses"]:
+			customer["addresses"].append(row.address)
+		customer["deliveries"].setdefault(
+			row.voucher_no,
+			{"voucher_type": row.voucher_type, "voucher_no": row.voucher_no, "posting_datetime": as_text(row.posting_datetime),
+			 "address": row.address, "is_return": row.is_return, "return_against": row.return_against},
+		)
+	names = party_names("Customer", "customer_name", customers)
+	addresses = address_details({address for customer in customers.values() for address in customer["addresses"]})
+	result = []
+	for customer in sorted(customers.values(), key=lambda c: c["customer"]):
+		lots = [
+			{**lot, "net_qty": round(lot["delivered_qty"] - lot["returned_qty"], QTY_PRECISION)} for lot in customer["lots"].values()
+		]
+		result.append(
+			{
+				**customer,
+				"customer_name": names.get(customer["customer"]),
+				"net_qty": round(customer["delivered_qty"] - customer["returned_qty"], QTY_PRECISION),
+				"addresses": [addresses.get(address, {"address": address}) for address in customer["addresses"]],
+				"lots": lots,
+				"deliveries": list(customer["deliveries"].values()),
+			}
+		)
+	return result
+
+
+def party_names(doctype: str, name_field: str, parties: dict) -> dict:
+	if not parties:
+		return {}
+	return dict(frappe.get_all(doctype, filters={"name": ("in", list(parties))}, fields=["name", name_field], as_list=True))
+
+
+def address_details(names: set) -> dict:
+	if not names:
+		return {}
+	rows = frappe.get_all(
+		"Address",
+		filters={"name": ("in", list(names))},
+		fields=["name", "address_title", "address_line1", "address_line2", "city", "state", "pincode", "country"],
+	)
+	return {
+		row.name: {
+			"address": row.name,
+			"address_title": row.address_title,
+			"address_display": ", ".join(
+				filter(None, (row.address_line1, row.address_line2, row.city, row.state, row.pincode, row.country))
+			),
+		}
+		for row in rows
+	}
+
+
+def quality_inspections_of(kept: set, records: dict, edges: list, movements: list) -> list[dict]:
+	"""Inspections of a traced lot or serial, and inspections of a traced item on a voucher of the trace."""
+	batches = {parse_node_key(key)[1] for key in kept if key.startswith("Batch::")}
+	serials = {parse_node_key(key)[1] for key in kept if key.startswith("Serial No::")}
+	vouchers = {(row.voucher_type, row.voucher_no) for row in (*edges, *movements)}
+	items = {records[key]["item"] for key in kept if records.get(key, {}).get("item")}
+	values = {"batches": tuple(batches), "serials": tuple(serials), "voucher_nos": tuple({no for _type, no in vouchers}), "items": tuple(items)}
+	conditions = [
+		condition
+		for condition, needed in (
+			("batch_no in %(batches)s", batches),
+			("item_serial_no in %(serials)s", serials),
+			("(reference_name in %(voucher_nos)s and item_code in %(items)s)", vouchers and items),
+		)
+		if needed
+	]
+	if not conditions:
+		return []
+	inspections = [
+		row
+		for row in frappe.db.sql(
+			f"""select name, inspection_type, status, item_code, item_name, batch_no, item_serial_no, reference_type,
+				reference_name, report_date, quality_inspection_template, inspected_by, creation
+			from `tabQuality Inspection`
+			where docstatus = 1 and ({" or ".join(conditions)})
+			order by report_date, name""",
+			values,
+			as_dict=True,
+		)
+		if row.batch_no in batches or row.item_serial_no in serials or (row.reference_type, row.reference_name) in vouchers
+	]
+	readings = defaultdict(list)
+	if inspections:
+		for reading in frappe.get_all(
+			"Quality Inspection Reading",
+			filters={"parent": ("in", [row.name for row in inspections]), "parenttype": "Quality Inspection"},
+			fields=["parent", "specification", "reading_value", "reading_1", "min_value", "max_value", "numeric", "status"],
+			order_by="idx",
+		):
+			readings[reading.parent].append(
+				{
+					"specification": reading.specification,
+					"value": reading.reading_1 if reading.numeric else reading.reading_value,
+					"min_value": flt(reading.min_value) if reading.numeric else None,
+					"max_value": flt(reading.max_value) if reading.numeric else None,
+					"status": reading.status,
+				}
+			)
+	return [
+		{
+			"quality_inspection": row.name,
+			"inspection_type": row.inspection_type,
+			"status": row.status,
+			"item": row.item_code,
+			"item_name": row.item_name,
+			"batch_no": row.batch_no,
+			"serial_no": row.item_serial_no,
+			"reference_type": row.reference_type,
+			"reference_name": row.reference_name,
+			"report_date": as_text(row.report_date),
+			# An inspection has a report date only; the time it was recorded places it among the day's documents.
+			"inspected_at": as_text(datetime.datetime.combine(row.report_date, row.creation.time())),
+			"template": row.quality_inspection_template,
+			"inspected_by": row.inspected_by,
+			"readings": readings[row.name],
+		}
+		for row in inspections
+	]
+
+
+def work_orders_of(kept: set, edges: list) -> list[dict]:
+	"""Work Orders whose Manufacture entries made a traced node, or that a traced node was consumed for."""
+	outputs = defaultdict(set)
+	for edge in edges:
+		if edge.work_order:
+			outputs[edge.work_order].add(edge.to_node)
+	names = set(outputs) | {parse_node_key(key)[1] for key in kept if key.startswith("Work Order::")}
+	if not names:
+		return []
+	rows = frappe.get_all(
+		"Work Order",
+		filters={"name": ("in", sorted(names))},
+		fields=["name", "production_item", "item_name", "bom_no", "qty", "produced_qty", "status", "company",
+		        "planned_start_date", "actual_start_date", "actual_end_date"],
+		order_by="name",
+	)
+	return [
+		{
+			"work_order": row.name,
+			"production_item": row.production_item,
+			"item_name": row.item_name,
+			"bom": row.bom_no,
+			"qty": flt(row.qty),
+			"produced_qty": flt(row.produced_qty),
+			"status": row.status,
+			"planned_start_date": as_text(row.planned_start_date),
+			"actual_start_date": as_text(row.actual_start_date),
+			"actual_end_date": as_text(row.actual_end_date),
+			"outputs": sorted(node for node in outputs[row.name] if not node.startswith("Work Order::")),
+		}
+		for row in rows
+	]
+
+
+def boms_of(kept: set, edges: list) -> list[dict]:
+	names = {edge.bom for edge in edges if edge.bom}
+	work_orders = [parse_node_key(key)[1] for key in kept if key.startswith("Work Order::")]
+	if work_orders:
+		names |= set(frappe.get_all("Work Order", filters={"name": ("in", work_orders)}, pluck="bom_no"))
+	names.discard(None)
+	if not names:
+		return []
+	rows = frappe.get_all(
+		"BOM",
+		filters={"name": ("in", sorted(names))},
+		fields=["name", "item", "item_name", "quantity", "is_active", "is_default", "docstatus"],
+		order_by="name",
+	)
+	return [
+		{
+			"bom": row.name,
+			"item": row.item,
+			"item_name": row.item_name,
+			"quantity": flt(row.quantity),
+			"is_active": row.is_active,
+			"is_default": row.is_default,
+		}
+		for row in rows
+	]
+
+
+def warehouses_of(movements: list) -> list[dict]:
+	warehouses = {}
+	for row in movements:
+		inward = row.direction == "In"
+		name = row.warehouse
+		if not name:
+			continue
+		warehouse = warehouses.setdefault(name, {"warehouse": name, "qty_in": 0, "qty_out": 0, "balances": defaultdict(float)})
+		warehouse["qty_in" if inward else "qty_out"] += row.qty
+		warehouse["balances"][row.from_node] += row.qty if inward else -row.qty
+	return [
+		{
+			"warehouse": warehouse["warehouse"],
+			"qty_in": round(warehouse["qty_in"], QTY_PRECISION),
+			"qty_out": round(warehouse["qty_out"], QTY_PRECISION),
+			"balance": round(warehouse["qty_in"] - warehouse["qty_out"], QTY_PRECISION),
+			# What of the trace is in the warehouse now.
+			"nodes": [
+				{"node": node, "qty": round(qty, QTY_PRECISION)}
+				for node, qty in sorted(warehouse["balances"].items())
+				if round(qty, QTY_PRECISION)
+			],
+		}
+		for warehouse in sorted(warehouses.values(), key=lambda w: w["warehouse"])
+	]
+
+
+def timeline_of(edges: list, movements: list, inspections: list) -> list[dict]:
+	documents = {}
+
+	def document_of(row) -> dict:
+		key = (row.voucher_type, row.voucher_no)
+		if key not in documents:
+			documents[key] = {
+				"posting_datetime": row.posting_datetime, "voucher_type": row.voucher_type, "voucher_no": row.voucher_no,
+				"events": set(), "party_type": None, "party": None, "nodes": set(),
+			}
+		document = documents[key]
+		document["events"].add(row.event)
+		return document
+
+	for row in movements:
+		document = document_of(row)
+		document["nodes"].add(row.from_node)
+		if row.party:
+			document["party_type"], document["party"] = row.party_type, row.party
+	for edge in edges:
+		document_of(edge)["nodes"].update((edge.from_node, edge.to_node))
+	for inspection in inspections:
+		documents[("Quality Inspection", inspection["quality_inspection"])] = {
+			"posting_datetime": get_datetime(inspection["inspected_at"]), "voucher_type": "Quality Inspection",
+			"voucher_no": inspection["quality_inspection"], "events": {inspection["inspection_type"] or _("Inspection")},
+			"party_type": None, "party": None,
+			"nodes": set(filter(None, (node_key("Batch", inspection["batch_no"]), node_key("Serial No", inspection["serial_no"])))),
+		}
+	ordered = sorted(documents.values(), key=lambda d: (d["posting_datetime"], d["voucher_type"], d["voucher_no"]))
+	return [
+		{**document, "posting_datetime": as_text(document["posting_datetime"]), "events": sorted(document["events"]),
+		 "nodes": sorted(document["nodes"])}
+		for document in ordered
+	]
+
+
+def as_text(value) -> str | None:
+	"""Dates and datetimes as the text JSON carries."""
+	return str(value) if value is not None else None
