@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -69,6 +70,19 @@ def check_services(bench: Path) -> None:
 				f"Redis ({key}) is not reachable at {url.hostname}:{url.port}: start redis-server "
 				f"or point {key} in sites/common_site_config.json at a running one."
 			)
+
+
+def free_port() -> int:
+	with socket.socket() as probe:
+		probe.bind(("127.0.0.1", 0))
+		return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, seconds: float = 60) -> None:
+	"""Returns once a server started in another process accepts connections (or the time is up)."""
+	deadline = time.monotonic() + seconds
+	while time.monotonic() < deadline and not check_port("127.0.0.1", port):
+		time.sleep(0.5)
 
 
 def db_root_password(bench: Path) -> str:

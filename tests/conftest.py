@@ -76,27 +76,17 @@ def bench():
 def web_server(bench, test_site):
 	"""The test site served over HTTP on a free port, for HTTP tests and for PDFs (wkhtmltopdf fetches the
 	print CSS from the site's URL, which then points here)."""
-	import socket
 	import subprocess
-	import time
 
 	import frappe
 
-	with socket.socket() as probe:
-		probe.bind(("127.0.0.1", 0))
-		port = probe.getsockname()[1]
+	port = bench_tool.free_port()
 	server = subprocess.Popen(
 		[str(bench / "env/bin/python"), "-m", "frappe.utils.bench_helper", "frappe", "--site", test_site, "serve",
 		 "--port", str(port), "--noreload"],
 		cwd=bench / "sites", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
 	)
-	deadline = time.monotonic() + 60
-	while time.monotonic() < deadline:
-		try:
-			socket.create_connection(("127.0.0.1", port), timeout=1).close()
-			break
-		except OSError:
-			time.sleep(0.5)
+	bench_tool.wait_for_port(port)
 	url = f"http://127.0.0.1:{port}"
 	frappe.local.conf.host_name = url
 	yield url

@@ -15,7 +15,6 @@ import json
 import multiprocessing
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,12 +28,6 @@ sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests"), str(REPO / "tests" /
 
 import bench_tool  # noqa: E402
 from bench_scan import connect  # noqa: E402
-
-
-def free_port() -> int:
-	with socket.socket() as probe:
-		probe.bind(("127.0.0.1", 0))
-		return probe.getsockname()[1]
 
 
 def start(command: list[str], bench: Path) -> subprocess.Popen:
@@ -123,15 +116,10 @@ def main() -> None:
 	batch_no = frappe.get_all("Batch", filters={"item": item.name}, pluck="name")[0]
 	frappe.db.commit()
 
-	port = free_port()
+	port = bench_tool.free_port()
 	server = start([str(bench / "env/bin/gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "4", "-t", "120", "frappe.app:application", "--preload"], bench)
 	workers = [start_worker(bench), start_worker(bench)]
-	for _ in range(60):
-		try:
-			socket.create_connection(("127.0.0.1", port), timeout=1).close()
-			break
-		except OSError:
-			time.sleep(0.5)
+	bench_tool.wait_for_port(port)
 	url = f"http://127.0.0.1:{port}/api/method/medtrace.medtrace_integrations.api_v1.post_message"
 	try:
 		outcomes, seconds = run_load(url, token, bench_tool.TEST_SITE, "load-", args.messages, batch_no, args.concurrency)
