@@ -18,6 +18,7 @@ class MedTraceSettings(Document):
 		from frappe.types import DF
 
 		digital_link_domain: DF.Data
+		max_trace_depth: DF.Int
 	# end: auto-generated types
 
 	def validate(self):
