@@ -7,10 +7,13 @@ from collections import Counter
 
 import frappe
 import pytest
+from erpnext.buying.doctype.purchase_order.purchase_order import make_subcontracting_order
+from erpnext.controllers.subcontracting_controller import make_rm_stock_entry
 from erpnext.manufacturing.doctype.work_order.work_order import make_stock_entry as make_work_order_entry
 from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_return
 from erpnext.stock.doctype.purchase_receipt.purchase_receipt import make_purchase_return
 from erpnext.stock.serial_batch_bundle import SerialBatchCreation
+from erpnext.subcontracting.doctype.subcontracting_order.subcontracting_order import make_subcontracting_receipt
 
 from factories import make_customer, make_device_identifier, make_item, receive_stock
 from medtrace.setup.demo import ensure_inspection_template
@@ -299,10 +302,15 @@ def scenario_links(plant: Plant) -> Counter:
 	return Counter(rows)
 
 
+def rebuilt_links(plant: Plant) -> Counter:
+	rebuild_trace_links()
+	return scenario_links(plant)
+
+
 def test_traces_at_every_node_give_the_genealogy_worked_out_by_hand(plant):
-	for symbol in BACKWARD:
+	for symbol, expected in BACKWARD.items():
 		backward = trace(plant.name(symbol), "backward", depth=50)
-		assert depths_by_symbol(plant, backward) == BACKWARD[symbol], f"backward from {symbol}"
+		assert depths_by_symbol(plant, backward) == expected, f"backward from {symbol}"
 		forward = trace(plant.name(symbol), "forward", depth=50)
 		assert depths_by_symbol(plant, forward) == FORWARD[symbol], f"forward from {symbol}"
 		assert not backward["query"]["truncated"] and not forward["query"]["truncated"]
@@ -358,7 +366,7 @@ def test_backward_trace_reaches_suppliers_inspections_work_orders_and_documents(
 
 	nodes = {plant.symbol(node["node"]): node for node in result["nodes"]}
 	assert (nodes["RA"]["item"], nodes["RA"]["qty"], nodes["RA"]["supplier_lot"]) == (plant.items.resin, 100, "SUP-RA")
-	assert (nodes["SA1"]["qty"], nodes["K1"]["qty"], nodes["K1"]["balance"]) == (10, 1, 0)
+	assert (nodes["SA1"]["qty"], nodes["SA1"]["in_stock"], nodes["K1"]["qty"], nodes["K1"]["in_stock"]) == (10, 8, 1, 0)
 
 
 def test_forward_trace_reaches_customers_net_of_returns(plant):
@@ -380,9 +388,7 @@ def test_forward_trace_reaches_customers_net_of_returns(plant):
 	# What is left in stock: RB after the transfer to WIP and SA2's consumption; SA1 after DEV-1 (DEV-2 was
 	# cancelled), SA2 after DEV-1, the amended DEV-2, the spares and their return.
 	warehouses = {row["warehouse"]: {plant.symbol(node["node"]): node["qty"] for node in row["nodes"]} for row in result["warehouses"]}
-	assert warehouses[STORES] == {"RB": 72}
-	assert warehouses[FINISHED] == {"SA1": 8, "SA2": 4}
-	assert warehouses[WIP] == {}
+	assert warehouses == {STORES: {"RB": 72}, FINISHED: {"SA1": 8, "SA2": 4}}
 
 	only_c = trace(plant.name("RB"), "forward", depth=10, customer=customer_c)
 	assert [row["customer"] for row in only_c["customers"]] == [customer_c]
@@ -471,11 +477,6 @@ def test_material_consumed_for_a_work_order_reaches_what_it_makes(plant):
 	assert scenario_links(plant) == rebuilt_links(plant)
 
 
-def rebuilt_links(plant: Plant) -> Counter:
-	rebuild_trace_links()
-	return scenario_links(plant)
-
-
 def test_movements_of_transfers_issues_reconciliations_and_purchase_returns(plant):
 	items = plant.items
 	plant.stock_entry(
@@ -516,6 +517,53 @@ def test_movements_of_transfers_issues_reconciliations_and_purchase_returns(plan
 	assert (supplier["received_qty"], supplier["returned_qty"]) == (50, 5)
 	stores = {row["warehouse"]: row for row in trace(plant.name("RB"), "backward")["warehouses"]}[STORES]
 	assert stores["nodes"] == [{"node": plant.nodes["RB"], "qty": 60}]
+	assert scenario_links(plant) == rebuilt_links(plant)
+
+
+def test_subcontractor_made_lots_descend_from_the_lots_supplied_for_them(plant):
+	items = plant.items
+	coated = make_item(item_name="Coated Tubing", has_batch_no=1, is_sub_contracted_item=1).name
+	coating = make_item(item_name="Coating Service", is_stock_item=0).name
+	bom = frappe.get_doc(
+		{"doctype": "BOM", "item": coated, "quantity": 1, "company": TEST_COMPANY, "items": [{"item_code": items.tubing, "qty": 1, "rate": 2}]}
+	).insert()
+	bom.submit()
+	at_subcontractor = frappe.get_doc(
+		{"doctype": "Warehouse", "warehouse_name": f"MT Coater {plant.tag}", "company": TEST_COMPANY,
+		 "parent_warehouse": frappe.db.get_value("Warehouse", STORES, "parent_warehouse")}
+	).insert().name
+	# ERPNext keeps warehouse accounts for the rest of the request, and the test session is one long request.
+	frappe.flags.warehouse_account_map = {}
+	order = frappe.get_doc(
+		{"doctype": "Purchase Order", "supplier": plant.supplier, "company": TEST_COMPANY, "currency": "CNY", "conversion_rate": 1,
+		 "is_subcontracted": 1, "supplier_warehouse": at_subcontractor, "schedule_date": frappe.utils.nowdate(),
+		 "items": [{"item_code": coating, "qty": 5, "rate": 3, "fg_item": coated, "fg_item_qty": 5, "warehouse": STORES,
+		            "schedule_date": frappe.utils.nowdate()}]}
+	).insert()
+	order.submit()
+	subcontracting_order = make_subcontracting_order(order.name)
+	subcontracting_order.insert()
+	subcontracting_order.submit()
+	sent = with_lots(frappe.get_doc(make_rm_stock_entry(subcontracting_order.name)), {items.tubing: [(plant.name("TT"), 5)]})
+	sent.insert()
+	plant.submitted("SEND", sent)
+	plant.lot("CT", coated)
+	receipt = make_subcontracting_receipt(subcontracting_order.name)
+	receipt.items[0].update({"batch_no": plant.name("CT"), "use_serial_batch_fields": 1})
+	receipt.insert()  # ERPNext consumes the lot sent to the subcontractor
+	plant.submitted("COATED", receipt)
+
+	assert depths_by_symbol(plant, trace(plant.name("CT"), "backward")) == {"CT": 0, "TT": 1}
+	assert depths_by_symbol(plant, trace(plant.name("TT"), "forward"))["CT"] == 1
+	sent_links = frappe.get_all(
+		"Trace Link", filters={"voucher_no": sent.name}, fields=["event", "direction", "party", "to_warehouse"], order_by="direction"
+	)
+	assert [(row.event, row.direction, row.party) for row in sent_links] == [
+		("Send to Subcontractor", "In", plant.supplier), ("Send to Subcontractor", "Out", plant.supplier)
+	]
+	assert sent_links[0].to_warehouse == at_subcontractor
+	(supplier,) = trace(plant.name("CT"), "backward")["suppliers"]
+	assert {(plant.symbol(lot["node"]), lot["received_qty"]) for lot in supplier["lots"]} == {("CT", 5), ("TT", 50)}
 	assert scenario_links(plant) == rebuilt_links(plant)
 
 
@@ -617,3 +665,4 @@ def test_rest_endpoint_answers_bad_input_with_417_and_guests_with_403(test_site)
 	sideways = client.get(url, query_string={"identifier": "ANY", "direction": "sideways"}, headers=headers)
 	assert sideways.status_code == 417
 	assert "Direction must be backward or forward" in sideways.get_data(as_text=True)
+

@@ -11,6 +11,11 @@ Nodes are keyed "<doctype>::<name>": Batch, Serial No, and Work Order (through w
 separately for a Work Order reaches its products). A serial number that belongs to a batch is a node of
 its own; tracing the batch includes its serial numbers.
 
+Movements: the making and consuming the followed links show are not repeated; every other movement of a
+traced node is (receipts, transfers, deliveries, returns, counts…), and so are making and consuming where
+the genealogy ends. Backward, an upstream lot's history ends with its last use in the genealogy: what became
+of the rest of the lot belongs to other products. Stock (a node's in_stock, warehouses) is the current one.
+
 Filters: a date range limits the links followed and the movements shown to those posted within it; item
 keeps only nodes of those items in the result (the walk still passes through other items); customer keeps
 only deliveries to and returns from those customers.
@@ -42,11 +47,17 @@ Edge = namedtuple(
 )
 Movement = namedtuple(
 	"Movement",
-	("name", "from_node", "from_lot_node", "event", "direction", "qty", "warehouse", "voucher_type", "voucher_no",
-	 "posting_datetime", "party_type", "party", "address", "is_return", "return_against"),
+	("from_node", "event", "direction", "qty", "warehouse", "voucher_type", "voucher_no", "posting_datetime",
+	 "party_type", "party", "address", "is_return", "return_against", "shown"),
 )
-# A movement's warehouse is where it went in, or came out of.
-COLUMN_EXPRESSIONS = {"warehouse": "coalesce(`to_warehouse`, `from_warehouse`)"}
+# A movement's warehouse is the one it went into or came out of; whether it is shown is worked out per trace.
+MOVEMENT_COLUMNS = ", ".join(
+	"coalesce(`to_warehouse`, `from_warehouse`)" if field == "warehouse" else f"`{field}`"
+	for field in Movement._fields
+	if field != "shown"
+)
+# Movements of making and consuming, which the consumption links followed already show.
+PROCESS_EVENTS = ("Production", "Consumption")
 
 
 class TraceInputError(frappe.ValidationError):
@@ -124,15 +135,17 @@ def run_trace(doctype: str, name: str, request: TraceRequest, identifier: str | 
 		reject(_("{0} {1} does not exist.").format(_(doctype), frappe.bold(name)), _("Unknown Identifier"))
 	start = node_key(doctype, name)
 	walked = walk(start, request)
-	history = movements_of(walked.depths, request)
-	for row in history:
-		# Serial numbers of a traced batch that only moved (were not consumed) belong to the trace too.
-		walked.depths.setdefault(row.from_node, walked.depths.get(row.from_lot_node, 0))
 	records = node_records(walked.depths)
+	members = serial_numbers_of_batches(walked.depths, records)
+	for serial, batch in members.items():
+		walked.depths.setdefault(serial, walked.depths[batch])
+	records.update(node_records(set(members) - set(records)))
 	kept = {key for key in walked.depths if key == start or not request.items or records.get(key, {}).get("item") in request.items}
 	edges = [edge for edge in walked.edges.values() if edge.from_node in kept and edge.to_node in kept]
-	history = [row for row in history if row.from_node in kept]
-	path = [row for row in on_the_path(history, walked, start, request) if shown_to_customer_filter(row, request)]
+	movements = movements_of(kept, walked, request)
+	stock = current_stock(kept, records, movements)
+	events = [row for row in movements if row.shown and shown_to_customer_filter(row, request)]
+	path = on_the_path(events, walked, start, request)
 	inspections = quality_inspections_of(kept, records, edges, path)
 	return {
 		"query": {
@@ -149,7 +162,7 @@ def run_trace(doctype: str, name: str, request: TraceRequest, identifier: str | 
 			"user": frappe.session.user,
 			"traced_at": as_text(now_datetime()),
 		},
-		"nodes": describe_nodes(kept, walked.depths, records, history),
+		"nodes": describe_nodes(kept, walked.depths, records, stock),
 		"edges": [
 			describe_edge(edge, records)
 			for edge in sorted(edges, key=lambda e: (e.posting_datetime, e.voucher_no, e.from_node, e.to_node))
@@ -158,7 +171,7 @@ def run_trace(doctype: str, name: str, request: TraceRequest, identifier: str | 
 		"quality_inspections": inspections,
 		"work_orders": work_orders_of(kept, edges),
 		"boms": boms_of(kept, edges),
-		"warehouses": warehouses_of(history),
+		"warehouses": warehouses_of(stock),
 		"customers": customers_of(path, records),
 		"timeline": timeline_of(edges, path, inspections),
 	}
@@ -201,7 +214,9 @@ def parse_date(value) -> datetime.date | None:
 		return None
 	try:
 		return getdate(value)
-	except Exception:
+	except (frappe.ValidationError, ValueError):
+		# Frappe's own message would be shown too.
+		frappe.clear_last_message()
 		reject(_("{0} is not a date.").format(frappe.bold(str(value))))
 
 
@@ -278,38 +293,107 @@ def walk(start: str, request: TraceRequest) -> Walk:
 
 def links_at(nodes: set, near: str, near_lot: str, request: TraceRequest, limit: int | None = None) -> list[Edge]:
 	"""Consumption links whose near end is one of the nodes, or a serial number of one of the batches."""
-	return rows_at(Edge, "Consumption", nodes, near, near_lot, request, limit)
-
-
-def movements_of(depths: dict, request: TraceRequest) -> list[Movement]:
-	nodes = {key for key in depths if not key.startswith("Work Order::")}
-	rows = rows_at(Movement, "Movement", nodes, "from_node", "from_lot_node", request)
-	return sorted(rows, key=lambda row: (row.posting_datetime, row.voucher_no, row.from_node, row.direction))
-
-
-def rows_at(row_type, link_type: str, nodes: set, column: str, lot_column: str, request: TraceRequest, limit=None) -> list:
-	values = {"link_type": link_type, "nodes": tuple(nodes), "batches": tuple(key for key in nodes if key.startswith("Batch::"))}
-	conditions = "link_type = %(link_type)s and voided = 0"
-	if request.from_date:
-		values["from_datetime"] = datetime.datetime.combine(request.from_date, datetime.time.min)
-		conditions += " and posting_datetime >= %(from_datetime)s"
-	if request.to_date:
-		values["before_datetime"] = datetime.datetime.combine(request.to_date + datetime.timedelta(days=1), datetime.time.min)
-		conditions += " and posting_datetime < %(before_datetime)s"
-	columns = ", ".join(COLUMN_EXPRESSIONS.get(field, f"`{field}`") for field in row_type._fields)
+	values = {"nodes": tuple(nodes), "batches": tuple(key for key in nodes if key.startswith("Batch::"))}
+	conditions = "link_type = 'Consumption' and voided = 0" + period_condition(request, values)
+	columns = ", ".join(f"`{field}`" for field in Edge._fields)
 	limit_clause = f" limit {int(limit)}" if limit else ""
-	selects = [f"(select {columns} from `tabTrace Link` where `{column}` in %(nodes)s and {conditions}{limit_clause})"]
+	# Two index lookups joined by union: an OR of the two columns would make MariaDB merge indexes.
+	selects = [f"(select {columns} from `tabTrace Link` where `{near}` in %(nodes)s and {conditions}{limit_clause})"]
 	if values["batches"]:
-		selects.append(f"(select {columns} from `tabTrace Link` where `{lot_column}` in %(batches)s and {conditions}{limit_clause})")
+		selects.append(f"(select {columns} from `tabTrace Link` where `{near_lot}` in %(batches)s and {conditions}{limit_clause})")
 	rows = frappe.db.sql(" union all ".join(selects), values)
 	# A serial number's link matches twice when its batch is traced too.
-	return list({row[0]: row_type._make(row) for row in rows}.values())
+	return list({row[0]: Edge._make(row) for row in rows}.values())
+
+
+def period_condition(request: TraceRequest, values: dict) -> str:
+	"""The SQL condition keeping links posted within the request's date range; its bounds go into values."""
+	condition = ""
+	if request.from_date:
+		values["from_datetime"] = datetime.datetime.combine(request.from_date, datetime.time.min)
+		condition += " and posting_datetime >= %(from_datetime)s"
+	if request.to_date:
+		values["before_datetime"] = datetime.datetime.combine(request.to_date + datetime.timedelta(days=1), datetime.time.min)
+		condition += " and posting_datetime < %(before_datetime)s"
+	return condition
+
+
+def serial_numbers_of_batches(depths: dict, records: dict) -> dict[str, str]:
+	"""Serial numbers (node keys) of the traced batches of serialised items, with their batch's node key, as
+	their movements name them (Serial No has no index on its batch)."""
+	batches = {key: records.get(key, {}).get("item") for key in depths if key.startswith("Batch::")}
+	serialised = set(
+		frappe.get_all("Item", filters={"name": ("in", list(set(batches.values()))), "has_serial_no": 1}, pluck="name")
+	) if batches else set()
+	batches = tuple(key for key, item in batches.items() if item in serialised)
+	if not batches:
+		return {}
+	return dict(
+		frappe.db.sql(
+			"""select distinct from_node, from_lot_node from `tabTrace Link`
+			where from_lot_node in %(batches)s and link_type = 'Movement' and voided = 0""",
+			{"batches": batches},
+		)
+	)
+
+
+def movements_of(kept: set, walked: Walk, request: TraceRequest) -> list[Movement]:
+	"""The kept nodes' movements a trace shows (shown): what happened to them besides the making and
+	consuming the followed links show — where the genealogy ends (a lot made from untracked material,
+	consumed into an untracked product, the start's own making or use) those are the only record — within
+	the date range. And every movement of a batch, whose stock is summed from them."""
+	values = {
+		"nodes": tuple(key for key in kept if not key.startswith("Work Order::")),
+		"batches": tuple(key for key in kept if key.startswith("Batch::")),
+		"process_events": PROCESS_EVENTS,
+		"unproduced": tuple(kept - {edge.to_node for edge in walked.edges.values()}),
+		"unconsumed": tuple(kept - {edge.from_node for edge in walked.edges.values()}),
+	}
+	events = ["event not in %(process_events)s"]
+	if values["unproduced"]:
+		events.append("(event = 'Production' and from_node in %(unproduced)s)")
+	if values["unconsumed"]:
+		events.append("(event = 'Consumption' and from_node in %(unconsumed)s)")
+	shown = f"(({' or '.join(events)}){period_condition(request, values)})"
+	of_batches = "from_node in %(batches)s or " if values["batches"] else ""
+	rows = frappe.db.sql(
+		f"""select {MOVEMENT_COLUMNS}, {shown} from `tabTrace Link`
+		where from_node in %(nodes)s and link_type = 'Movement' and voided = 0 and ({of_batches}{shown})""",
+		values,
+	)
+	return sorted(
+		(Movement._make(row) for row in rows), key=lambda row: (row.posting_datetime, row.voucher_no, row.from_node, row.direction)
+	)
+
+
+def current_stock(kept: set, records: dict, movements: list) -> dict[str, dict]:
+	"""Per lot or serial: the quantity it came into the company's hands with, and where it is now, whatever
+	the date range. ERPNext keeps a serial number's warehouse; a batch's stock is summed from its movements."""
+	stock = {}
+	for key in kept:
+		if key.startswith("Serial No::"):
+			warehouse = records.get(key, {}).get("warehouse")
+			stock[key] = {"qty": 1, "warehouses": {warehouse: 1} if warehouse else {}}
+	for row in movements:
+		if not row.from_node.startswith("Batch::"):
+			continue
+		batch = stock.setdefault(row.from_node, {"qty": 0, "warehouses": defaultdict(float)})
+		if row.direction == "In":
+			batch["warehouses"][row.warehouse] += row.qty
+			if row.event in ORIGIN_EVENTS:
+				batch["qty"] += row.qty
+		else:
+			batch["warehouses"][row.warehouse] -= row.qty
+	for key, held in stock.items():
+		held["warehouses"] = {
+			warehouse: round(qty, QTY_PRECISION) for warehouse, qty in held["warehouses"].items() if round(qty, QTY_PRECISION)
+		}
+	return stock
 
 
 def on_the_path(movements: list, walked: Walk, start: str, request: TraceRequest) -> list:
 	"""The movements that belong to this trace. Backward, each upstream node's history ends with its last
-	use in the genealogy: what happened afterwards to the rest of a lot belongs to other products (its stock
-	is still counted in nodes and warehouses). Forward, everything downstream happened on the path."""
+	use in the genealogy. Forward, everything downstream happened on the path."""
 	if request.direction == "forward":
 		return movements
 	last_use = {}
@@ -345,8 +429,8 @@ def node_records(keys) -> dict[str, dict]:
 				"supplier_lot": row.medtrace_supplier_lot, "status": None,
 			}
 	if names["Serial No"]:
-		for name, item, item_name, batch_no, status, udi, udi_di, manufactured, expires in frappe.db.sql(
-			"""select name, item_code, item_name, batch_no, status, udi_element_string, udi_device_identifier,
+		for name, item, item_name, batch_no, status, warehouse, udi, udi_di, manufactured, expires in frappe.db.sql(
+			"""select name, item_code, item_name, batch_no, status, warehouse, udi_element_string, udi_device_identifier,
 				udi_manufacture_date, udi_expiry_date
 			from `tabSerial No` where name in %(names)s""",
 			{"names": tuple(names["Serial No"])},
@@ -354,7 +438,7 @@ def node_records(keys) -> dict[str, dict]:
 			records[node_key("Serial No", name)] = {
 				"item": item, "item_name": item_name, "lot": batch_no, "serial_no": name, "udi": udi, "udi_di": udi_di,
 				"uom": None, "manufacturing_date": as_text(manufactured), "expiry_date": as_text(expires),
-				"supplier_lot": None, "status": status,
+				"supplier_lot": None, "status": status, "warehouse": warehouse,
 			}
 	if names["Work Order"]:
 		WorkOrder = DocType("Work Order")
@@ -375,18 +459,20 @@ def node_records(keys) -> dict[str, dict]:
 	return records
 
 
-def describe_nodes(kept: set, depths: dict, records: dict, movements: list) -> list[dict]:
-	quantity, balance, first_movement = defaultdict(float), defaultdict(float), {}
-	for row in movements:
-		signed = row.qty if row.direction == "In" else -row.qty
-		balance[row.from_node] += signed
-		if row.direction == "In" and row.event in ORIGIN_EVENTS:
-			quantity[row.from_node] += row.qty
-		first_movement.setdefault(row.from_node, row.posting_datetime)
+def describe_nodes(kept: set, depths: dict, records: dict, stock: dict) -> list[dict]:
+	members = defaultdict(list)
+	for key in kept:
+		if key.startswith("Serial No::") and records.get(key, {}).get("lot"):
+			members[node_key("Batch", records[key]["lot"])].append(stock[key])
 	nodes = []
 	for key in sorted(kept, key=lambda key: (depths[key], key)):
 		doctype, name = parse_node_key(key)
 		record = records.get(key, {})
+		if key in stock:
+			qty, in_stock = stock[key]["qty"], sum(stock[key]["warehouses"].values())
+		else:
+			# A batch of serial numbers moves as its serial numbers.
+			qty, in_stock = len(members[key]), sum(sum(member["warehouses"].values()) for member in members[key])
 		nodes.append(
 			{
 				"node": key,
@@ -401,12 +487,11 @@ def describe_nodes(kept: set, depths: dict, records: dict, movements: list) -> l
 				"serial_no": record.get("serial_no"),
 				"supplier_lot": record.get("supplier_lot"),
 				"status": record.get("status"),
-				"qty": round(record.get("qty", quantity[key]), QTY_PRECISION),
-				"balance": round(balance[key], QTY_PRECISION) if doctype != "Work Order" else None,
+				"qty": record["qty"] if doctype == "Work Order" else round(qty, QTY_PRECISION),
+				"in_stock": None if doctype == "Work Order" else round(in_stock, QTY_PRECISION),
 				"uom": record.get("uom"),
 				"manufacturing_date": record.get("manufacturing_date"),
 				"expiry_date": record.get("expiry_date"),
-				"first_movement": as_text(first_movement.get(key)),
 			}
 		)
 	return nodes
@@ -670,30 +755,15 @@ def boms_of(kept: set, edges: list) -> list[dict]:
 	]
 
 
-def warehouses_of(movements: list) -> list[dict]:
-	warehouses = {}
-	for row in movements:
-		inward = row.direction == "In"
-		name = row.warehouse
-		if not name:
-			continue
-		warehouse = warehouses.setdefault(name, {"warehouse": name, "qty_in": 0, "qty_out": 0, "balances": defaultdict(float)})
-		warehouse["qty_in" if inward else "qty_out"] += row.qty
-		warehouse["balances"][row.from_node] += row.qty if inward else -row.qty
+def warehouses_of(stock: dict) -> list[dict]:
+	"""Where the traced lots and serial numbers are now."""
+	warehouses = defaultdict(list)
+	for node, held in sorted(stock.items()):
+		for warehouse, qty in held["warehouses"].items():
+			warehouses[warehouse].append({"node": node, "qty": qty})
 	return [
-		{
-			"warehouse": warehouse["warehouse"],
-			"qty_in": round(warehouse["qty_in"], QTY_PRECISION),
-			"qty_out": round(warehouse["qty_out"], QTY_PRECISION),
-			"balance": round(warehouse["qty_in"] - warehouse["qty_out"], QTY_PRECISION),
-			# What of the trace is in the warehouse now.
-			"nodes": [
-				{"node": node, "qty": round(qty, QTY_PRECISION)}
-				for node, qty in sorted(warehouse["balances"].items())
-				if round(qty, QTY_PRECISION)
-			],
-		}
-		for warehouse in sorted(warehouses.values(), key=lambda w: w["warehouse"])
+		{"warehouse": warehouse, "qty": round(sum(node["qty"] for node in nodes), QTY_PRECISION), "nodes": nodes}
+		for warehouse, nodes in sorted(warehouses.items())
 	]
 
 

@@ -29,11 +29,10 @@ writes new links.
 """
 
 import frappe
+from erpnext.stock.utils import get_combine_datetime
 from frappe.query_builder import DocType
 from frappe.query_builder.functions import Sum
 from frappe.utils import flt, now_datetime
-
-from erpnext.stock.utils import get_combine_datetime
 
 TRACED_VOUCHER_TYPES = (
 	"Purchase Receipt",

@@ -47,7 +47,9 @@ class TraceLink(Document):
 
 
 def on_doctype_update():
-	# The trace engine looks links up by node end and kind, one level of the genealogy per query.
-	for column in ("from_node", "from_lot_node", "to_node", "to_lot_node"):
+	# The trace engine looks links up by node end and kind, one level of the genealogy per query; a node's
+	# movements also by event, to skip those its consumption links already show without reading them.
+	frappe.db.add_index("Trace Link", ["from_node", "link_type", "voided", "event"])
+	for column in ("from_lot_node", "to_node", "to_lot_node"):
 		frappe.db.add_index("Trace Link", [column, "link_type", "voided"])
 	frappe.db.add_index("Trace Link", ["voucher_type", "voucher_no"])
