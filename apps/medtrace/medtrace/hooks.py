@@ -77,12 +77,40 @@ doc_events = {
 		"before_update_after_submit": "medtrace.quality.dhr.guard_quality_inspection",
 	},
 	"Non Conformance": {"on_update": "medtrace.quality.dhr.on_non_conformance_change"},
+	# Audit trail (medtrace/quality/audit_trail.py, audit_chain.py): creations of audited records get a
+	# Version, deletions and renames an audit chain event; rows of chained doctypes (Versions, …) are
+	# sealed into the hash chain when their transaction commits.
+	"*": {
+		"after_insert": [
+			"medtrace.quality.audit_trail.record_creation",
+			"medtrace.quality.audit_chain.queue_for_sealing",
+		],
+		"after_delete": "medtrace.quality.audit_trail.record_deletion",
+		"after_rename": "medtrace.quality.audit_trail.record_rename",
+	},
+	"Version": {"before_insert": "medtrace.quality.audit_trail.stamp_version"},
+	"Property Setter": {"validate": "medtrace.quality.audit_trail.keep_audit_trail_on"},
 }
+
+# A record a data-quality rule once flagged may still be deleted; its exception then closes.
+ignore_links_on_delete = ["Data Quality Exception"]
 
 scheduler_events = {
 	"cron": {
 		# Retries that are due, and messages whose worker died, go back to the queue.
 		"* * * * *": ["medtrace.medtrace_integrations.inbound.requeue_due_messages"],
 	},
+	# Long queue: both walk whole tables (the audit chain, every record a rule checks).
+	"hourly_long": ["medtrace.quality.data_quality.evaluate_all_rules"],
+	"daily_long": ["medtrace.quality.audit_chain.verify_audit_chain"],
 }
 
+# Python checks Data Quality Rules may name (medtrace/quality/data_quality.py), for conditions Frappe
+# filters cannot express.
+medtrace_data_quality_checks = [
+	"medtrace.quality.data_quality_checks.batch_missing_required_expiry_date",
+	"medtrace.quality.data_quality_checks.serial_no_without_udi_di",
+	"medtrace.quality.data_quality_checks.received_batch_without_supplier_lot",
+	"medtrace.quality.data_quality_checks.quality_inspection_without_readings",
+	"medtrace.quality.data_quality_checks.delivered_lot_with_inconsistent_udi",
+]

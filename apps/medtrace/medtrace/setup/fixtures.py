@@ -15,16 +15,21 @@ APP_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES_DIR = APP_ROOT / "fixtures"
 WORKFLOW_DIR = APP_ROOT / "medtrace" / "workflow"
 
-# Order matters: workflows need their states and actions, custom fields may reference roles.
+# Order matters: workflows need their states and actions, custom fields may reference roles, data-quality
+# rules name roles and fields.
 FIXTURE_FILES = (
 	("Role", "role.json"),
 	("Workflow State", "workflow_state.json"),
 	("Workflow Action Master", "workflow_action_master.json"),
 	("Custom Field", "custom_field.json"),
 	("Report", "report.json"),
+	("Data Quality Rule", "data_quality_rule.json"),
 )
 
-VOLATILE_KEYS = {"creation", "modified", "modified_by", "owner", "idx", "docstatus", "parent"}
+# Run statistics of data-quality rules belong to the site, not to the shipped rule.
+VOLATILE_KEYS = {
+	"creation", "modified", "modified_by", "owner", "idx", "docstatus", "parent", "last_run_on", "last_run_violations",
+}
 
 
 def read_fixture(filename: str) -> list[dict]:

@@ -7,6 +7,7 @@ administrator (Role Permissions Manager), so a migrate never touches them.
 
 import frappe
 from frappe.permissions import add_permission, update_permission_property
+from frappe.query_builder import DocType
 
 QUALITY_APPROVER = "MedTrace Quality Approver"
 QUALITY_ENGINEER = "MedTrace Quality Engineer"
@@ -47,3 +48,23 @@ def grant_role_permissions() -> None:
 			add_permission(doctype, role, 0, rights[0])
 			for right in rights[1:]:
 				update_permission_property(doctype, role, 0, right, 1, validate=False)
+
+
+def users_with_roles(roles: tuple[str, ...] | list[str]) -> list[str]:
+	"""Enabled Desk users holding any of the roles: who is alerted or assigned work for them."""
+	User, HasRole = DocType("User"), DocType("Has Role")
+	return (
+		frappe.qb.from_(HasRole)
+		.join(User)
+		.on(User.name == HasRole.parent)
+		.select(User.name)
+		.distinct()
+		.where(
+			(HasRole.parenttype == "User")
+			& HasRole.role.isin(list(roles))
+			& (User.enabled == 1)
+			& (User.user_type == "System User")
+		)
+		.orderby(User.name)
+		.run(pluck=True)
+	)

@@ -6,6 +6,7 @@ from frappe import _
 from frappe.query_builder import DocType
 from frappe.utils import getdate
 
+from medtrace.quality.audit_trail import db_update_tracked
 from medtrace.udi.identifiers import validate_gs1_production_identifier
 from medtrace.udi.udi_codes import ProductionIdentifiers, UDICodes, gs1_udi, hibc_udi
 from medtrace.utils.bundles import bundle_entries
@@ -224,7 +225,8 @@ def assign_udi_to_existing_stock(device_identifier: str) -> int:
 		for name in names:
 			record = frappe.get_doc(doctype, name)
 			if give_udi(record, update):
-				record.db_update()
+				# A change to an existing record: it belongs in the audit trail even without a save.
+				db_update_tracked(record)
 				updated += 1
 			else:
 				incomplete.append(f"{_(doctype)} {name}")

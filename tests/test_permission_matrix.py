@@ -1,0 +1,294 @@
+"""The permission matrix: what each MedTrace role, a Desk user without MedTrace roles and Guest may do with
+every MedTrace doctype, report, page and whitelisted method. README's "Permission matrix" mirrors it.
+
+Doctypes, reports and pages are found in the app's files and whitelisted methods by importing every
+medtrace module, so whatever is added later fails here until its row is written below (and in README).
+A method counts as allowed when it does not refuse the user with a PermissionError — its sample arguments
+may still be rejected for other reasons — and as denied when it does.
+"""
+
+import importlib
+import json
+import pkgutil
+from pathlib import Path
+
+import frappe
+import pytest
+
+import medtrace
+from factories import make_device_identifier, make_item, receive_stock
+from medtrace.setup.permissions import (
+	PRODUCTION_OPERATOR,
+	QUALITY_APPROVER,
+	QUALITY_ENGINEER,
+	REGULATORY_AFFAIRS,
+	WAREHOUSE_OPERATOR,
+)
+from test_production_udi import released
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+APP = Path(medtrace.__file__).parent
+
+GUEST = "Guest"
+DESK_USER = "Desk user"  # a Desk user holding none of MedTrace's roles
+DESK_ROLE = "MedTrace Test Plain Desk Role"
+COLUMNS = (QUALITY_APPROVER, QUALITY_ENGINEER, REGULATORY_AFFAIRS, PRODUCTION_OPERATOR, WAREHOUSE_OPERATOR, GUEST, DESK_USER)
+PTYPES = {"r": "read", "w": "write", "c": "create", "d": "delete", "s": "submit"}
+Y = "✓"
+
+# Doctype-level rights per column, in COLUMNS order: r read, w write, c create, d delete, s submit.
+DOCTYPES = {
+	#                            Approver Engineer Regulatory Production Warehouse Guest Desk user
+	"UDI Device Identifier":    ("rw",    "rwc",   "rwcd",    "r",       "r",      "",   ""),
+	"MedTrace Settings":        ("r",     "r",     "rw",      "",        "",       "",   ""),
+	"Device Master Record":     ("rw",    "rwc",   "rwc",     "r",       "",       "",   ""),
+	"Device History Record":    ("rw",    "rw",    "r",       "r",       "r",      "",   ""),
+	"Process Parameter Record": ("r",     "rwc",   "r",       "rc",      "",       "",   ""),
+	"Data Quality Rule":        ("rwcd",  "rwc",   "r",       "",        "",       "",   ""),
+	"Data Quality Exception":   ("r",     "r",     "r",       "r",       "r",      "",   ""),
+	"Audit Chain Entry":        ("r",     "",      "",        "",        "",       "",   ""),
+	"Audit Chain":              ("r",     "",      "",        "",        "",       "",   ""),
+	"Integration System":       ("r",     "r",     "",        "",        "",       "",   ""),
+	"Integration Message":      ("r",     "rw",    "",        "r",       "r",      "",   ""),
+	"Trace Link":               ("r",     "r",     "r",       "",        "",       "",   ""),
+}
+
+# Child tables have no permissions of their own: they are read and written through their parent.
+CHILD_TABLES = {
+	"UDI Market Risk Class": "UDI Device Identifier",
+	"DMR Requirement": "Device Master Record",
+	"DHR Component": "Device History Record",
+	"DHR Document": "Device History Record",
+	"DHR Inspection": "Device History Record",
+	"DHR Nonconformance": "Device History Record",
+	"DHR Parameter": "Device History Record",
+}
+
+REPORTS = {
+	"Audit Trail": (Y, "", "", "", "", "", ""),
+}
+
+PAGES = {
+	"udi-scan": (Y, Y, Y, Y, Y, "", ""),
+}
+
+# Integration API methods answer only the API user of an enabled Integration System, none of these.
+METHODS = {
+	"medtrace.udi.scan.resolve_scan":                          (Y, Y, Y, Y, Y, "", ""),
+	"medtrace.quality.dhr.download_dhr_pdf":                   (Y, Y, Y, Y, Y, "", ""),
+	"medtrace.quality.dhr.refresh_device_history_record":      (Y, Y, "", "", "", "", ""),
+	"medtrace.quality.audit_chain.verify_audit_chain_now":     (Y, "", "", "", "", "", ""),
+	"medtrace.quality.data_quality.get_registered_checks":     (Y, Y, Y, "", "", "", ""),
+	"medtrace.quality.data_quality.run_rule_now":              (Y, Y, "", "", "", "", ""),
+	"medtrace.medtrace_integrations.api_v1.post_message":      ("", "", "", "", "", "", ""),
+	"medtrace.medtrace_integrations.api_v1.get_message":       ("", "", "", "", "", "", ""),
+	"medtrace.medtrace_integrations.api_v1.openapi":           (Y, Y, "", Y, Y, "", ""),
+	"medtrace.medtrace_integrations.inbound.replay_message":   ("", Y, "", "", "", "", ""),
+	"medtrace.traceability.api.get_trace":                     (Y, Y, Y, "", "", "", ""),
+	"medtrace.traceability.trace_links.rebuild_trace_links":   ("", "", "", "", "", "", ""),
+}
+
+
+def sample_arguments(monkeypatch) -> dict[str, dict]:
+	"""Records the methods act on, made as Administrator; what lies behind the permission check of the
+	heavier ones is stubbed, this test being about the check."""
+	item = make_item(has_batch_no=1)
+	di = released(make_device_identifier(item=item.name))
+	dhr = frappe.get_doc({"doctype": "Device History Record", "item": item.name, "status": "Open"})
+	dhr.name = f"DHR-PERMISSION-{frappe.generate_hash(length=6)}"
+	dhr.db_insert()
+	message = frappe.get_doc({"doctype": "Integration Message", "status": "Processed"})
+	message.name = f"MT-PERMISSION:{frappe.generate_hash(length=6)}"
+	message.db_insert()
+	rule = frappe.get_doc(
+		{"doctype": "Data Quality Rule", "rule_name": f"MT Permission Rule {frappe.generate_hash(length=6)}",
+		 "document_type": "Batch", "filters_json": json.dumps([["Batch", "item", "=", item.name]]),
+		 "responsible_role": QUALITY_ENGINEER}
+	).insert()
+	monkeypatch.setattr(frappe, "get_print", lambda *args, **kwargs: b"%PDF-1.4")
+	monkeypatch.setattr("medtrace.utils.evidence_pdf.number_pages", lambda pdf, name: pdf)
+	monkeypatch.setattr("medtrace.quality.dhr.refresh_dhr", lambda name: None)
+	traced = make_item(has_batch_no=1, create_new_batch=1)
+	receive_stock(traced.name, 1)
+	lot = frappe.db.get_value("Batch", {"item": traced.name})
+	return {
+		"medtrace.udi.scan.resolve_scan": {"scan": f"(01){di.name}"},
+		"medtrace.quality.dhr.download_dhr_pdf": {"name": dhr.name},
+		"medtrace.quality.dhr.refresh_device_history_record": {"name": dhr.name},
+		"medtrace.quality.audit_chain.verify_audit_chain_now": {},
+		"medtrace.quality.data_quality.get_registered_checks": {},
+		"medtrace.quality.data_quality.run_rule_now": {"rule": rule.name},
+		"medtrace.medtrace_integrations.api_v1.post_message": {"message_type": "mes.process_parameter.v1", "message_id": "1", "payload": {}},
+		"medtrace.medtrace_integrations.api_v1.get_message": {"message_id": "1"},
+		"medtrace.medtrace_integrations.api_v1.openapi": {},
+		"medtrace.medtrace_integrations.inbound.replay_message": {"name": message.name},
+		"medtrace.traceability.api.get_trace": {"identifier": lot},
+		"medtrace.traceability.trace_links.rebuild_trace_links": {},
+	}
+
+
+# Discovery
+
+
+def app_records(folder: str, doctype: str) -> dict[str, dict]:
+	records = {}
+	for path in APP.glob(f"*/{folder}/*/*.json"):
+		record = json.loads(path.read_text())
+		if record.get("doctype") == doctype:
+			records[record["name"]] = record
+	return records
+
+
+def whitelisted_methods() -> dict:
+	for module in pkgutil.walk_packages(medtrace.__path__, "medtrace."):
+		importlib.import_module(module.name)
+	return {f"{fn.__module__}.{fn.__qualname__}": fn for fn in frappe.whitelisted if fn.__module__.startswith("medtrace.")}
+
+
+def undocumented(found, documented, what: str) -> str:
+	missing = sorted(set(found) - set(documented))
+	return (
+		f"{what} without a row in the permission matrix: {missing}. Decide who may use them, write their row in "
+		"tests/test_permission_matrix.py and in README's 'Permission matrix'."
+	) if missing else ""
+
+
+# Users
+
+
+@pytest.fixture
+def users():
+	"""One user per column, each holding only that column's role."""
+	if not frappe.db.exists("Role", DESK_ROLE):
+		frappe.get_doc({"doctype": "Role", "role_name": DESK_ROLE, "desk_access": 1}).insert()
+	emails = {}
+	for column in COLUMNS:
+		if column == GUEST:
+			emails[column] = GUEST
+			continue
+		role = DESK_ROLE if column == DESK_USER else column
+		email = f"matrix.{frappe.scrub(role)}@medtrace-test.example"
+		user = frappe.get_doc("User", email) if frappe.db.exists("User", email) else frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": role, "send_welcome_email": 0}
+		).insert(ignore_permissions=True)
+		user.set("roles", [])
+		user.add_roles(role)
+		emails[column] = email
+	return emails
+
+
+# Completeness
+
+
+def test_every_doctype_is_in_the_matrix():
+	doctypes = app_records("doctype", "DocType")
+	tables = {name for name, record in doctypes.items() if record.get("istable")}
+	assert not (message := undocumented(set(doctypes) - tables, DOCTYPES, "Doctypes")), message
+	assert not (message := undocumented(tables, CHILD_TABLES, "Child tables")), message
+	assert not set(DOCTYPES) - set(doctypes) and not set(CHILD_TABLES) - tables, "rows for doctypes that no longer exist"
+
+
+def test_every_report_and_page_is_in_the_matrix():
+	reports, pages = app_records("report", "Report"), app_records("page", "Page")
+	assert not (message := undocumented(reports, REPORTS, "Reports")), message
+	assert not (message := undocumented(pages, PAGES, "Pages")), message
+	for name, record in {**reports, **pages}.items():
+		assert record.get("roles"), f"{name} must name the roles allowed to open it"
+
+
+def test_every_whitelisted_method_is_in_the_matrix():
+	methods = whitelisted_methods()
+	assert methods, "discovery found MedTrace's whitelisted methods"
+	assert not (message := undocumented(methods, METHODS, "Whitelisted methods")), message
+	assert not set(METHODS) - set(methods), f"rows for methods that no longer exist: {sorted(set(METHODS) - set(methods))}"
+
+
+def test_readme_mirrors_the_matrix():
+	section = README.read_text().split("### Permission matrix", 1)[1].split("\n## ", 1)[0]
+	rows = {}
+	for line in section.splitlines():
+		cells = [cell.strip().strip("`*") for cell in line.strip().strip("|").split("|")]
+		if line.startswith("|") and len(cells) == len(COLUMNS) + 1 and not set(cells[1]) <= {"-"}:
+			rows[cells[0]] = tuple("" if cell == "—" else cell for cell in cells[1:])
+	expected = {**DOCTYPES, **REPORTS, **PAGES, **METHODS}
+	assert {name: rows.get(name) for name in expected} == expected
+	for table, parent in CHILD_TABLES.items():
+		assert f"{table} ({parent})" in section, table
+
+
+# Rights
+
+
+@pytest.mark.parametrize("doctype", sorted(DOCTYPES))
+def test_doctype_rights(users, doctype):
+	wrong = []
+	for column, rights in zip(COLUMNS, DOCTYPES[doctype], strict=True):
+		for letter, ptype in PTYPES.items():
+			allowed = frappe.has_permission(doctype, ptype, user=users[column])
+			if allowed != (letter in rights):
+				wrong.append(f"{column} {ptype}: {'allowed' if allowed else 'denied'}")
+	assert wrong == []
+
+
+@pytest.mark.parametrize("table", sorted(CHILD_TABLES))
+def test_child_tables_have_only_their_parents_permissions(table):
+	assert frappe.get_meta(table).istable
+	assert not frappe.get_meta(table).permissions
+	assert table in {df.options for df in frappe.get_meta(CHILD_TABLES[table]).get_table_fields()}
+
+
+@pytest.mark.parametrize("report", sorted(REPORTS))
+def test_report_access(users, report):
+	record = frappe.get_doc("Report", report)
+	for column, allowed in zip(COLUMNS, REPORTS[report], strict=True):
+		frappe.set_user(users[column])
+		# What frappe.desk.query_report requires: a role of the report and report rights on its doctype.
+		permitted = bool(record.is_permitted()) and frappe.has_permission(record.ref_doctype, "report")
+		assert permitted == bool(allowed), f"{column} on {report}"
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_page_access(users, page):
+	record = frappe.get_doc("Page", page)
+	for column, allowed in zip(COLUMNS, PAGES[page], strict=True):
+		frappe.set_user(users[column])
+		assert bool(record.is_permitted()) == bool(allowed), f"{column} on {page}"
+
+
+@pytest.mark.parametrize("path", sorted(METHODS))
+def test_method_access(users, monkeypatch, path):
+	method = whitelisted_methods()[path]
+	arguments = sample_arguments(monkeypatch)
+	assert path in arguments, f"give {path} sample arguments in sample_arguments()"
+	for column, allowed in zip(COLUMNS, METHODS[path], strict=True):
+		frappe.set_user(users[column])
+		if column == GUEST:
+			with pytest.raises(frappe.PermissionError):
+				frappe.is_whitelisted(method)  # the HTTP gate: no MedTrace method is open to guests
+		try:
+			method(**arguments[path])
+			refused = False
+		except frappe.PermissionError:
+			refused = True
+		except Exception:
+			refused = False
+		finally:
+			frappe.set_user("Administrator")
+			frappe.local.message_log = []
+		assert refused != bool(allowed), f"{column} {'refused' if refused else 'let through'} by {path}"
+
+
+def test_guest_reaches_nothing_over_http(web_server):
+	import requests
+
+	for path in whitelisted_methods():
+		response = requests.get(f"{web_server}/api/method/{path}", timeout=30)
+		assert response.status_code == 403, (path, response.status_code)
+	for doctype, record in app_records("doctype", "DocType").items():
+		url = f"{web_server}/api/resource/{doctype}" + (f"/{doctype}" if record.get("issingle") else "")
+		response = requests.get(url, timeout=30)
+		assert response.status_code == 403, (doctype, response.status_code)
+	for report in REPORTS:
+		response = requests.get(f"{web_server}/api/method/frappe.desk.query_report.run", params={"report_name": report}, timeout=30)
+		assert response.status_code == 403, (report, response.status_code)
