@@ -105,7 +105,7 @@ def link_app(bench: Path) -> None:
 		raise SetupError(f"{target} is another copy of medtrace; move it away so this checkout can be linked.")
 
 	python = str(bench / "env" / "bin" / "python")
-	probe = "import medtrace, biip, barcode, qrcode, zint; print(medtrace.__file__)"
+	probe = "import medtrace, biip, qrcode, zint, stdnum; print(medtrace.__file__)"
 	found = subprocess.run([python, "-c", probe], capture_output=True, text=True)
 	if found.returncode or Path(found.stdout.strip()).resolve().parent != APP_SOURCE / "medtrace":
 		install = subprocess.run(
@@ -113,6 +113,14 @@ def link_app(bench: Path) -> None:
 		)
 		if install.returncode:
 			raise SetupError(f"Installing medtrace into the bench's Python failed: {install.stderr.strip()[-300:]}")
+
+	# What `bench build` links: the Desk loads app_include_js from sites/assets/medtrace.
+	assets = bench / "sites" / "assets" / "medtrace"
+	if assets.is_symlink() and assets.resolve() != APP_SOURCE / "medtrace" / "public":
+		assets.unlink()
+	if not assets.exists():
+		assets.parent.mkdir(parents=True, exist_ok=True)
+		assets.symlink_to(APP_SOURCE / "medtrace" / "public", target_is_directory=True)
 
 	apps_txt = bench / "sites" / "apps.txt"
 	apps = apps_txt.read_text().split() if apps_txt.exists() else ["frappe", "erpnext"]
@@ -201,7 +209,9 @@ def prepare_test_site(bench: Path) -> None:
 def prepare_demo_site(bench: Path) -> None:
 	create_site(bench, DEMO_SITE)
 	say("loading the demo company…")
-	site_command(bench, DEMO_SITE, "execute", "medtrace.setup.demo.load_demo")
+	site_command(
+		bench, DEMO_SITE, "execute", "medtrace.setup.demo.load_demo", "--kwargs", json.dumps({"signing_password": ADMIN_PASSWORD})
+	)
 
 
 def give_back_to_bench_owner(bench: Path) -> None:
@@ -212,9 +222,9 @@ def give_back_to_bench_owner(bench: Path) -> None:
 	for path in (bench / "sites", bench / "logs", bench / "env", bench / "config"):
 		if path.exists():
 			subprocess.run(["chown", "-R", f"{owner.st_uid}:{owner.st_gid}", str(path)], check=False)
-	app_link = bench / "apps" / "medtrace"
-	if app_link.is_symlink():
-		os.lchown(app_link, owner.st_uid, owner.st_gid)
+	for link in (bench / "apps" / "medtrace", bench / "sites" / "assets" / "medtrace"):
+		if link.is_symlink():
+			os.lchown(link, owner.st_uid, owner.st_gid)
 
 
 def main() -> int:

@@ -3,7 +3,11 @@
 import frappe
 from biip.checksums import gs1_standard_check_digit
 
+from bench_tool import ADMIN_PASSWORD
 from offline_seed import TEST_COMPANY
+
+# Test users sign electronically with this password; Administrator with the test site's.
+SIGNING_PASSWORD = "Sign-Here-2026!"
 
 
 def unique_gtin() -> str:
@@ -74,3 +78,25 @@ def make_delivery(customer: str, item_code: str, qty: float, warehouse: str, sub
 	if submit:
 		note.submit()
 	return note
+
+
+def can_sign(user: str) -> str:
+	"""Give a test user the password they sign with."""
+	from frappe.utils.password import update_password
+
+	update_password(user, SIGNING_PASSWORD)
+	return user
+
+
+def signed_workflow_action(doc, action: str, password: str | None = None, **credentials):
+	"""A workflow action as the Desk applies it, signed by the session's user where it needs a signature."""
+	from medtrace.quality.esignature import apply_workflow
+
+	if password is None:
+		password = ADMIN_PASSWORD if frappe.session.user == "Administrator" else SIGNING_PASSWORD
+	return apply_workflow(doc, action, password=password, **credentials)
+
+
+def released(di):
+	"""A UDI-DI taken through its release workflow: submitted, then approved by signature."""
+	return signed_workflow_action(signed_workflow_action(di, "Submit for Approval"), "Approve")

@@ -5,10 +5,22 @@ import frappe
 import pytest
 from erpnext.manufacturing.doctype.work_order.work_order import make_stock_entry
 
-from factories import default_warehouse, make_customer, make_delivery, make_device_identifier, make_item, receive_stock
-from medtrace.quality.dhr import download_dhr_pdf
+from factories import (
+	SIGNING_PASSWORD,
+	can_sign,
+	default_warehouse,
+	make_customer,
+	make_delivery,
+	make_device_identifier,
+	make_item,
+	receive_stock,
+	released,
+)
+from medtrace.quality.dhr import download_dhr_pdf, release_device_history_record
+from medtrace.quality.esignature import SignatureError
+from medtrace.setup.permissions import QUALITY_APPROVER, QUALITY_ENGINEER
 from offline_seed import TEST_ABBR, TEST_COMPANY
-from test_production_udi import released
+from test_roles import user_with_role  # noqa: F401 (fixture)
 
 WIP = f"Work In Progress - {TEST_ABBR}"
 FINISHED = f"Finished Goods - {TEST_ABBR}"
@@ -96,7 +108,16 @@ def run_stock_entry(work_order: str, purpose: str, qty: float):
 	return entry
 
 
-def test_dhr_assembles_and_gates_release(production):
+def release_as(user: str, dhr: str, password: str = SIGNING_PASSWORD):
+	frappe.set_user(user)
+	try:
+		return release_device_history_record(dhr, password=password, reason="Lot reviewed")
+	finally:
+		frappe.set_user("Administrator")
+
+
+def test_dhr_assembles_and_gates_release(production, user_with_role):
+	approver = can_sign(user_with_role(QUALITY_APPROVER))
 	run_stock_entry(production.work_order, "Material Transfer for Manufacture", 3)
 	opened = frappe.get_all("Device History Record", filters={"work_order": production.work_order}, fields=["name", "batch_no"])
 	assert len(opened) == 1 and not opened[0].batch_no
@@ -116,6 +137,8 @@ def test_dhr_assembles_and_gates_release(production):
 	assert [i.template for i in lot_dhr.inspections] == [production.leak]
 	assert lot_dhr.status == "Open"
 	assert "MT Visual Inspection" in lot_dhr.missing
+	with pytest.raises(frappe.ValidationError, match="Not complete, so it cannot be released.*MT Visual Inspection"):
+		release_as(approver, lot_dhr.name)
 
 	record_parameter(195, batch_no=lot_dhr.batch_no)
 	lot_dhr.reload()
@@ -131,10 +154,70 @@ def test_dhr_assembles_and_gates_release(production):
 	non_conformance.insert()
 	lot_dhr.reload()
 	assert "is open" in lot_dhr.missing
+	with pytest.raises(frappe.ValidationError, match="Not complete, so it cannot be released.*is open"):
+		release_as(approver, lot_dhr.name)
 	non_conformance.status = "Resolved"
 	non_conformance.save()
 	lot_dhr.reload()
 	assert lot_dhr.status == "Complete", lot_dhr.missing
+
+
+def complete_lot(production):
+	run_stock_entry(production.work_order, "Material Transfer for Manufacture", 3)
+	record_parameter(182, work_order=production.work_order)
+	manufacture = run_stock_entry(production.work_order, "Manufacture", 3)
+	lot_dhr = frappe.get_doc("Device History Record", {"work_order": production.work_order, "serial_no": ("is", "not set")})
+	leak = inspect(lot_dhr.batch_no, production.device, production.leak, 0.2, manufacture.name)
+	inspect(lot_dhr.batch_no, production.device, production.visual, 0, manufacture.name)
+	lot_dhr.reload()
+	assert lot_dhr.status == "Complete", lot_dhr.missing
+	return lot_dhr, leak
+
+
+def test_release_is_a_signature_and_freezes_the_dhr(production, user_with_role):
+	lot_dhr, leak = complete_lot(production)
+	approver = can_sign(user_with_role(QUALITY_APPROVER))
+	engineer = can_sign(user_with_role(QUALITY_ENGINEER))
+	serial = frappe.get_all("Serial No", filters={"item_code": production.device}, pluck="name")[0]
+	customer = make_customer()
+	frappe.db.savepoint("refused_delivery")
+	with pytest.raises(frappe.ValidationError, match="Device History Record is not released"):
+		make_delivery(customer, production.device, 1, FINISHED, serial_no=serial)
+	# What the refused request's rollback does: ERPNext had moved the serial number before the refusal.
+	frappe.db.rollback(save_point="refused_delivery")
+
+	with pytest.raises(frappe.PermissionError, match="Only a MedTrace Quality Approver"):
+		release_as(engineer, lot_dhr.name)
+	with pytest.raises(SignatureError, match="Wrong password"):
+		release_as(approver, lot_dhr.name, password="not-the-password")
+	assert frappe.db.count("Electronic Signature Attempt", {"user": approver, "outcome": "Failed", "reference_name": lot_dhr.name}) == 1
+	assert frappe.db.get_value("Device History Record", lot_dhr.name, "status") == "Complete"
+
+	signature = frappe.get_doc("Electronic Signature", release_as(approver, lot_dhr.name))
+	assert (signature.meaning, signature.signer, signature.reference_name, signature.reason) == ("Released", approver, lot_dhr.name, "Lot reviewed")
+	lot_dhr.reload()
+	assert (lot_dhr.status, lot_dhr.released_by, lot_dhr.released_by_name, lot_dhr.release_signature) == (
+		"Released", approver, signature.signer_name, signature.name
+	)
+	assert lot_dhr.released_on == signature.signed_on
+	serial_dhrs = frappe.get_all("Device History Record", filters={"lot_dhr": lot_dhr.name}, pluck="status")
+	assert serial_dhrs == ["Released"] * 3
+	with pytest.raises(frappe.ValidationError, match="already released"):
+		release_as(approver, lot_dhr.name)
+
+	# Released: neither the DHR nor a record it binds may change.
+	lot_dhr.deviations = "edited afterwards"
+	with pytest.raises(frappe.ValidationError, match="under change control"):
+		lot_dhr.save()
+	leak.reload()
+	leak.remarks = "edited afterwards"
+	with pytest.raises(frappe.ValidationError):
+		leak.save()
+	with pytest.raises(frappe.ValidationError):
+		leak.cancel()
+
+	delivery = make_delivery(customer, production.device, 1, FINISHED, serial_no=serial)
+	assert delivery.docstatus == 1
 
 
 def test_unreleased_lot_cannot_be_delivered(production):
@@ -162,3 +245,14 @@ def test_dhr_pdf_is_a_paginated_evidence_document(production, web_server):
 	text = pdf_text(frappe.local.response.filecontent)
 	for expected in (lot_dhr.name, lot_dhr.batch_no, production.raw, "Sealing Temperature", "Not released", f"{lot_dhr.name} - 1 /"):
 		assert expected in text, expected
+
+
+def test_released_dhr_pdf_carries_the_signature_manifestation(production, user_with_role, web_server):
+	lot_dhr, _leak = complete_lot(production)
+	approver = can_sign(user_with_role(QUALITY_APPROVER))
+	signature = frappe.get_doc("Electronic Signature", release_as(approver, lot_dhr.name))
+	download_dhr_pdf(lot_dhr.name)
+	text = pdf_text(frappe.local.response.filecontent)
+	for expected in ("Electronic signature", signature.signer_name, approver, "Released", signature.name):
+		assert expected in text, expected
+	assert "Not released" not in text

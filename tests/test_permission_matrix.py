@@ -16,7 +16,7 @@ import frappe
 import pytest
 
 import medtrace
-from factories import make_device_identifier, make_item, receive_stock
+from factories import make_device_identifier, make_item, receive_stock, signed_workflow_action
 from medtrace.setup.permissions import (
 	PRODUCTION_OPERATOR,
 	QUALITY_APPROVER,
@@ -41,6 +41,7 @@ Y = "✓"
 DOCTYPES = {
 	#                            Approver Engineer Regulatory Production Warehouse Guest Desk user
 	"UDI Device Identifier":    ("rw",    "rwc",   "rwcd",    "r",       "r",      "",   ""),
+	"UDI Coding Rule":          ("rw",    "rwc",   "rwcd",    "r",       "r",      "",   ""),
 	"MedTrace Settings":        ("r",     "r",     "rw",      "",        "",       "",   ""),
 	"Device Master Record":     ("rw",    "rwc",   "rwc",     "r",       "",       "",   ""),
 	"Device History Record":    ("rw",    "rw",    "r",       "r",       "r",      "",   ""),
@@ -52,32 +53,63 @@ DOCTYPES = {
 	"Integration System":       ("r",     "r",     "",        "",        "",       "",   ""),
 	"Integration Message":      ("r",     "rw",    "",        "r",       "r",      "",   ""),
 	"Trace Link":               ("r",     "r",     "r",       "",        "",       "",   ""),
+	"UDI Label Log":            ("r",     "r",     "r",       "",        "",       "",   ""),
+	"Trace Query Log":          ("r",     "r",     "",        "",        "",       "",   ""),
+	"Change Request":           ("rws",   "rwcs",  "rwcs",    "r",       "",       "",   ""),
+	"Electronic Signature":     ("r",     "r",     "r",       "",        "",       "",   ""),
+	"Electronic Signature Attempt": ("r", "",      "",        "",        "",       "",   ""),
+	"Recall":                   ("rwcd",  "rwcd",  "rw",      "",        "r",      "",   ""),
+	"Recall Hold":              ("r",     "r",     "r",       "",        "r",      "",   ""),
 }
 
 # Child tables have no permissions of their own: they are read and written through their parent.
 CHILD_TABLES = {
 	"UDI Market Risk Class": "UDI Device Identifier",
+	"UDI Coding Rule Part": "UDI Coding Rule",
 	"DMR Requirement": "Device Master Record",
 	"DHR Component": "Device History Record",
 	"DHR Document": "Device History Record",
 	"DHR Inspection": "Device History Record",
 	"DHR Nonconformance": "Device History Record",
 	"DHR Parameter": "Device History Record",
+	"Change Request Affected Record": "Change Request",
+	"Change Request Change": "Change Request",
+	"Change Request Approval Requirement": "Change Request",
+	"Change Request Approval": "Change Request",
+	"Change Request Task": "Change Request",
+	"Recall Scope": "Recall",
+	"Recall Affected Unit": "Recall",
+	"Recall Customer": "Recall",
 }
 
 REPORTS = {
 	"Audit Trail": (Y, "", "", "", "", "", ""),
+	"Batch Genealogy": (Y, Y, Y, "", "", "", ""),
+	"Where-Used": (Y, Y, Y, "", "", "", ""),
+	"Customer Exposure": (Y, Y, Y, "", "", "", ""),
+	"Serial History": (Y, Y, Y, "", "", "", ""),
+	"UDI Data Dictionary": (Y, Y, Y, "", "", "", ""),
+	"Trace Response Times": (Y, Y, "", "", "", "", ""),
 }
 
 PAGES = {
 	"udi-scan": (Y, Y, Y, Y, Y, "", ""),
+	"trace-explorer": (Y, Y, Y, "", "", "", ""),
 }
 
 # Integration API methods answer only the API user of an enabled Integration System, none of these.
 METHODS = {
 	"medtrace.udi.scan.resolve_scan":                          (Y, Y, Y, Y, Y, "", ""),
+	"medtrace.udi.coding_rules.preview_next_number":           (Y, Y, Y, Y, Y, "", ""),
 	"medtrace.quality.dhr.download_dhr_pdf":                   (Y, Y, Y, Y, Y, "", ""),
 	"medtrace.quality.dhr.refresh_device_history_record":      (Y, Y, "", "", "", "", ""),
+	"medtrace.quality.dhr.release_device_history_record":      (Y, "", "", "", "", "", ""),
+	"medtrace.quality.esignature.apply_workflow":              (Y, "", Y, "", "", "", ""),
+	"medtrace.quality.esignature.get_signing_status":          (Y, Y, Y, Y, Y, "", Y),
+	"medtrace.quality.esignature.get_signatures":              (Y, Y, Y, Y, "", "", ""),
+	"medtrace.quality.esignature.unlock_signing":              ("", "", "", "", "", "", ""),
+	"medtrace.quality.esignature.is_signing_locked":           ("", "", "", "", "", "", ""),
+	"medtrace.quality.doctype.change_request.change_request.assess_change_request_impact": (Y, Y, Y, "", "", "", ""),
 	"medtrace.quality.audit_chain.verify_audit_chain_now":     (Y, "", "", "", "", "", ""),
 	"medtrace.quality.data_quality.get_registered_checks":     (Y, Y, Y, "", "", "", ""),
 	"medtrace.quality.data_quality.run_rule_now":              (Y, Y, "", "", "", "", ""),
@@ -86,13 +118,16 @@ METHODS = {
 	"medtrace.medtrace_integrations.api_v1.openapi":           (Y, Y, "", Y, Y, "", ""),
 	"medtrace.medtrace_integrations.inbound.replay_message":   ("", Y, "", "", "", "", ""),
 	"medtrace.traceability.api.get_trace":                     (Y, Y, Y, "", "", "", ""),
+	"medtrace.traceability.export.download_trace":             (Y, Y, Y, "", "", "", ""),
 	"medtrace.traceability.trace_links.rebuild_trace_links":   ("", "", "", "", "", "", ""),
+	"medtrace.udi.labels.download_labels":                     (Y, Y, Y, Y, Y, "", ""),
+	"medtrace.recall.doctype.recall.recall.scope_recall":       (Y, Y, Y, "", "", "", ""),
+	"medtrace.recall.doctype.recall.recall.place_recall_holds": (Y, Y, Y, "", "", "", ""),
 }
 
 
-def sample_arguments(monkeypatch) -> dict[str, dict]:
-	"""Records the methods act on, made as Administrator; what lies behind the permission check of the
-	heavier ones is stubbed, this test being about the check."""
+def sample_arguments() -> dict[str, dict]:
+	"""Records the methods act on, made as Administrator."""
 	item = make_item(has_batch_no=1)
 	di = released(make_device_identifier(item=item.name))
 	dhr = frappe.get_doc({"doctype": "Device History Record", "item": item.name, "status": "Open"})
@@ -101,21 +136,36 @@ def sample_arguments(monkeypatch) -> dict[str, dict]:
 	message = frappe.get_doc({"doctype": "Integration Message", "status": "Processed"})
 	message.name = f"MT-PERMISSION:{frappe.generate_hash(length=6)}"
 	message.db_insert()
+	change_request = frappe.get_doc(
+		{"doctype": "Change Request", "title": "Permission matrix", "change_type": "Process", "description": "x", "risk_level": "Low",
+		 "affected_records": [{"reference_doctype": "Item", "reference_name": item.name}],
+		 "approval_requirements": [{"role": QUALITY_APPROVER, "approvals_needed": 1}, {"role": REGULATORY_AFFAIRS, "approvals_needed": 1}]}
+	).insert()
+	change_request = signed_workflow_action(change_request, "Submit for Review")
 	rule = frappe.get_doc(
 		{"doctype": "Data Quality Rule", "rule_name": f"MT Permission Rule {frappe.generate_hash(length=6)}",
 		 "document_type": "Batch", "filters_json": json.dumps([["Batch", "item", "=", item.name]]),
 		 "responsible_role": QUALITY_ENGINEER}
 	).insert()
-	monkeypatch.setattr(frappe, "get_print", lambda *args, **kwargs: b"%PDF-1.4")
-	monkeypatch.setattr("medtrace.utils.evidence_pdf.number_pages", lambda pdf, name: pdf)
-	monkeypatch.setattr("medtrace.quality.dhr.refresh_dhr", lambda name: None)
 	traced = make_item(has_batch_no=1, create_new_batch=1)
 	receive_stock(traced.name, 1)
 	lot = frappe.db.get_value("Batch", {"item": traced.name})
+	recall = frappe.get_doc(
+		{"doctype": "Recall", "title": "Permission matrix", "classification": "Class III", "trigger": "Internal Finding",
+		 "reason": "x", "scope": [{"batch_no": lot}]}
+	).insert()
 	return {
 		"medtrace.udi.scan.resolve_scan": {"scan": f"(01){di.name}"},
+		"medtrace.udi.coding_rules.preview_next_number": {"rule": {"sequence_reset": "Never", "parts": [{"part": "Sequence"}]}},
 		"medtrace.quality.dhr.download_dhr_pdf": {"name": dhr.name},
 		"medtrace.quality.dhr.refresh_device_history_record": {"name": dhr.name},
+		"medtrace.quality.dhr.release_device_history_record": {"name": dhr.name, "password": "not-the-password"},
+		"medtrace.quality.esignature.apply_workflow": {"doc": change_request.as_json(), "action": "Approve", "password": "not-the-password"},
+		"medtrace.quality.esignature.get_signing_status": {},
+		"medtrace.quality.esignature.get_signatures": {"doctype": "Change Request", "name": change_request.name},
+		"medtrace.quality.esignature.unlock_signing": {"user": "Administrator"},
+		"medtrace.quality.esignature.is_signing_locked": {"user": "Administrator"},
+		"medtrace.quality.doctype.change_request.change_request.assess_change_request_impact": {"name": change_request.name},
 		"medtrace.quality.audit_chain.verify_audit_chain_now": {},
 		"medtrace.quality.data_quality.get_registered_checks": {},
 		"medtrace.quality.data_quality.run_rule_now": {"rule": rule.name},
@@ -124,7 +174,11 @@ def sample_arguments(monkeypatch) -> dict[str, dict]:
 		"medtrace.medtrace_integrations.api_v1.openapi": {},
 		"medtrace.medtrace_integrations.inbound.replay_message": {"name": message.name},
 		"medtrace.traceability.api.get_trace": {"identifier": lot},
+		"medtrace.traceability.export.download_trace": {"identifier": lot, "file_format": "csv"},
 		"medtrace.traceability.trace_links.rebuild_trace_links": {},
+		"medtrace.udi.labels.download_labels": {"doctype": "Batch", "name": lot},
+		"medtrace.recall.doctype.recall.recall.scope_recall": {"name": recall.name},
+		"medtrace.recall.doctype.recall.recall.place_recall_holds": {"name": recall.name},
 	}
 
 
@@ -257,9 +311,10 @@ def test_page_access(users, page):
 
 
 @pytest.mark.parametrize("path", sorted(METHODS))
-def test_method_access(users, monkeypatch, path):
+def test_method_access(users, web_server, path):
+	"""Methods run for real, PDFs included (rendered through the test site's web server)."""
 	method = whitelisted_methods()[path]
-	arguments = sample_arguments(monkeypatch)
+	arguments = sample_arguments()
 	assert path in arguments, f"give {path} sample arguments in sample_arguments()"
 	for column, allowed in zip(COLUMNS, METHODS[path], strict=True):
 		frappe.set_user(users[column])

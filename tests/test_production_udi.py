@@ -3,16 +3,9 @@ consistent with the DI's label configuration."""
 
 import frappe
 import pytest
-from frappe.model.workflow import apply_workflow
 from frappe.utils import add_days, getdate
 
-from factories import make_device_identifier, make_item, receive_stock
-
-
-def released(di):
-	for action in ("Submit for Approval", "Approve"):
-		di = apply_workflow(di, action)
-	return di
+from factories import make_device_identifier, make_item, receive_stock, released
 
 
 def make_batch(item_code, batch_id=None, **values):

@@ -16,6 +16,15 @@ from medtrace.setup.permissions import (
 @pytest.fixture
 def user_with_role():
 	def make(role: str) -> str:
+		# Users are set up by an administrator, whoever the test is acting as.
+		acting_as = frappe.session.user
+		frappe.set_user("Administrator")
+		try:
+			return make_as_administrator(role)
+		finally:
+			frappe.set_user(acting_as)
+
+	def make_as_administrator(role: str) -> str:
 		email = f"{frappe.scrub(role)}@medtrace-test.example"
 		if not frappe.db.exists("User", email):
 			user = frappe.get_doc(
@@ -62,18 +71,17 @@ def test_role_permissions(user_with_role, role, doctype, ptype, allowed):
 
 def test_approver_cannot_approve_own_submission(user_with_role):
 	"""The shipped workflow forbids self-approval: the author of a DI cannot release it."""
-	from frappe.model.workflow import apply_workflow
+	from factories import can_sign, make_device_identifier, signed_workflow_action
 
-	from factories import make_device_identifier
-
-	author = user_with_role(REGULATORY_AFFAIRS)
+	author = can_sign(user_with_role(REGULATORY_AFFAIRS))
 	frappe.get_doc("User", author).add_roles(QUALITY_APPROVER)
+	approver = can_sign(user_with_role(QUALITY_APPROVER))
 	frappe.set_user(author)
 	di = make_device_identifier()
-	di = apply_workflow(di, "Submit for Approval")
-	with pytest.raises(frappe.ValidationError):
-		apply_workflow(di, "Approve")
+	di = signed_workflow_action(di, "Submit for Approval")
+	with pytest.raises(frappe.PermissionError, match="another person must"):
+		signed_workflow_action(di, "Approve")
 
-	frappe.set_user(user_with_role(QUALITY_APPROVER))
-	di = apply_workflow(frappe.get_doc("UDI Device Identifier", di.name), "Approve")
+	frappe.set_user(approver)
+	di = signed_workflow_action(frappe.get_doc("UDI Device Identifier", di.name), "Approve")
 	assert di.status == "Released"

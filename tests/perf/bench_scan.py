@@ -35,15 +35,13 @@ def connect():
 
 def ensure_perf_device(frappe) -> list[str]:
 	"""A released DI with a batch of serials, kept between runs so the figures compare like with like."""
-	from factories import make_device_identifier, make_item, receive_stock
-	from frappe.model.workflow import apply_workflow
+	from factories import make_device_identifier, make_item, receive_stock, released
 
 	if not frappe.db.exists("Item", PERF_ITEM):
 		make_item(item_code=PERF_ITEM, has_batch_no=1, has_serial_no=1, create_new_batch=1, has_expiry_date=1,
 		          shelf_life_in_days=730, serial_no_series="PERF-.######")
 		di = make_device_identifier(item=PERF_ITEM, label_serial=1)
-		for action in ("Submit for Approval", "Approve"):
-			di = apply_workflow(di, action)
+		released(di)
 		receive_stock(PERF_ITEM, qty=PERF_SERIALS)
 		frappe.db.commit()
 	serials = frappe.get_all("Serial No", filters={"item_code": PERF_ITEM}, fields=["udi_element_string", "udi_digital_link"])

@@ -18,13 +18,19 @@ before_uninstall = "medtrace.setup.install.before_uninstall"
 
 # Batch sets its expiry date from the item's shelf life in before_save, so the UDI is computed after it.
 doc_events = {
-	"Batch": {"before_save": "medtrace.udi.production_udi.update_batch_udi"},
+	# Lot and serial numbers from UDI Coding Rules (medtrace/udi/coding_rules.py explains these hooks).
+	"Batch": {
+		"before_naming": "medtrace.udi.coding_rules.name_batch_by_rule",
+		"before_save": "medtrace.udi.production_udi.update_batch_udi",
+	},
 	"Serial No": {"before_save": "medtrace.udi.production_udi.update_serial_no_udi"},
 	# ERPNext creates the Serial and Batch Bundles of old-style serial/batch fields in on_submit, so the
 	# release gate runs there too (its refusal rolls the whole submit back).
 	"Stock Entry": {
+		"before_submit": "medtrace.udi.coding_rules.assign_coded_serial_nos",
 		# UDIs before DHRs: the DHRs record them.
 		"on_submit": [
+			"medtrace.recall.holds.refuse_moving_held_stock",
 			"medtrace.quality.dhr.refuse_delivery_of_unreleased",
 			"medtrace.udi.production_udi.assign_udi_to_new_serial_nos",
 			"medtrace.quality.dhr.create_dhrs_for_stock_entry",
@@ -33,6 +39,7 @@ doc_events = {
 		"on_cancel": "medtrace.traceability.trace_links.void_trace_links",
 	},
 	"Purchase Receipt": {
+		"before_submit": "medtrace.udi.coding_rules.assign_coded_serial_nos",
 		"on_submit": [
 			"medtrace.udi.production_udi.assign_udi_to_new_serial_nos",
 			"medtrace.traceability.trace_links.record_trace_links",
@@ -48,6 +55,8 @@ doc_events = {
 	},
 	"Delivery Note": {
 		"on_submit": [
+			# Recall holds (medtrace/recall/holds.py) refuse held lots and serials leaving stock.
+			"medtrace.recall.holds.refuse_moving_held_stock",
 			"medtrace.quality.dhr.refuse_delivery_of_unreleased",
 			"medtrace.traceability.trace_links.record_trace_links",
 		],
@@ -55,6 +64,8 @@ doc_events = {
 	},
 	"Sales Invoice": {
 		"on_submit": [
+			# Recall holds (medtrace/recall/holds.py) refuse held lots and serials leaving stock.
+			"medtrace.recall.holds.refuse_moving_held_stock",
 			"medtrace.quality.dhr.refuse_delivery_of_unreleased",
 			"medtrace.traceability.trace_links.record_trace_links",
 		],
@@ -63,11 +74,19 @@ doc_events = {
 	# Trace links (medtrace/traceability/trace_links.py) are kept on submit and voided on cancel of these and
 	# every other stock-moving voucher above.
 	"Purchase Invoice": {
-		"on_submit": "medtrace.traceability.trace_links.record_trace_links",
+		"before_submit": "medtrace.udi.coding_rules.assign_coded_serial_nos",
+		"on_submit": [
+			"medtrace.udi.production_udi.assign_udi_to_new_serial_nos",
+			"medtrace.traceability.trace_links.record_trace_links",
+		],
 		"on_cancel": "medtrace.traceability.trace_links.void_trace_links",
 	},
 	"Subcontracting Receipt": {
-		"on_submit": "medtrace.traceability.trace_links.record_trace_links",
+		"before_submit": "medtrace.udi.coding_rules.assign_coded_serial_nos",
+		"on_submit": [
+			"medtrace.udi.production_udi.assign_udi_to_new_serial_nos",
+			"medtrace.traceability.trace_links.record_trace_links",
+		],
 		"on_cancel": "medtrace.traceability.trace_links.void_trace_links",
 	},
 	"Quality Inspection": {
@@ -86,10 +105,36 @@ doc_events = {
 			"medtrace.quality.audit_chain.queue_for_sealing",
 		],
 		"after_delete": "medtrace.quality.audit_trail.record_deletion",
+		# Workflow transitions that are electronic signatures (medtrace/quality/esignature.py).
+		"validate": "medtrace.quality.esignature.refuse_unsigned_transition",
 		"after_rename": "medtrace.quality.audit_trail.record_rename",
 	},
 	"Version": {"before_insert": "medtrace.quality.audit_trail.stamp_version"},
 	"Property Setter": {"validate": "medtrace.quality.audit_trail.keep_audit_trail_on"},
+}
+
+# The Desk's workflow buttons call this method; MedTrace's version asks for an electronic signature where
+# the transition requires one, and otherwise calls Frappe's.
+override_whitelisted_methods = {"frappe.model.workflow.apply_workflow": "medtrace.quality.esignature.apply_workflow"}
+
+# The signature dialog, and the signature prompt of workflow actions on every form.
+app_include_js = ["/assets/medtrace/js/esignature.js"]
+
+doctype_js = {
+	# Unlocking a user's electronic signing (System Managers).
+	"User": "public/js/user.js",
+	# "Print UDI Labels" (medtrace.udi.labels.download_labels).
+	"Batch": "public/js/udi_labels.js",
+	"Stock Entry": "public/js/udi_labels.js",
+}
+
+# For print formats: {% for s in signature_manifest(doc.doctype, doc.name) %}…
+jinja = {
+	"methods": [
+		"medtrace.quality.esignature.signature_manifest",
+		# The UDI label print formats' data: {% set label = udi_label(doc) %}
+		"medtrace.udi.labels.udi_label",
+	]
 }
 
 # A record a data-quality rule once flagged may still be deleted; its exception then closes.

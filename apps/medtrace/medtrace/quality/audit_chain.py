@@ -9,14 +9,7 @@ and creation — so the trail survives even where Frappe later deletes the row. 
 CHAINED_SOURCES are sealed as they are inserted (Versions only when they are about audited records);
 deletions and renames of audited records are sealed as events (medtrace.quality.audit_trail).
 
-To chain another doctype, list it in CHAINED_SOURCES, e.g. an electronic signature:
-
-	"Electronic Signature": ChainedSource(
-		reference=("reference_doctype", "reference_name"),
-		fields=("reference_doctype", "reference_name", "signer", "meaning", "signed_on", "owner", "creation"),
-		event="Signed",
-		audited_records_only=False,
-	),
+To chain another doctype, list it in CHAINED_SOURCES.
 
 Entries are appended when the transaction commits (db.before_commit): in the same transaction as the rows
 they seal and under a row lock on the chain head (the Audit Chain single), so concurrent writers queue up
@@ -80,6 +73,15 @@ CHAINED_SOURCES: dict[str, ChainedSource] = {
 		reference=("ref_doctype", "docname"),
 		fields=("ref_doctype", "docname", "data", "owner", "creation"),
 		event=version_event,
+	),
+	"Electronic Signature": ChainedSource(
+		reference=("reference_doctype", "reference_name"),
+		fields=(
+			"reference_doctype", "reference_name", "meaning", "reason", "signer", "signer_name", "signed_on",
+			"content_hash", "owner", "creation",
+		),
+		event="Signed",
+		audited_records_only=False,
 	),
 }
 

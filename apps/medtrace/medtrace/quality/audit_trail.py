@@ -39,7 +39,8 @@ def is_audited(doctype: str | None) -> bool:
 		return False
 	meta = frappe.get_meta(doctype)
 	modules = medtrace_modules()
-	return meta.module in modules or any(df.get("module") in modules for df in meta.get_custom_fields())
+	# A field MedTrace adds to another app's table (Workflow Transition) is versioned with its parent.
+	return meta.module in modules or (not meta.istable and any(df.get("module") in modules for df in meta.get_custom_fields()))
 
 
 @contextmanager

@@ -11,6 +11,8 @@ from frappe import _
 from frappe.query_builder import DocType
 from frappe.utils import flt
 
+from medtrace.quality.esignature import sign
+from medtrace.setup.permissions import QUALITY_APPROVER
 from medtrace.utils.bundles import bundle_entries
 
 RELEASED = "Released"
@@ -519,3 +521,46 @@ def refresh_device_history_record(name: str) -> None:
 	frappe.has_permission("Device History Record", "write", doc=name, throw=True)
 	refresh_dhr(name)
 
+
+
+@frappe.whitelist(methods=["POST"])
+def release_device_history_record(name: str, password: str | None = None, reason: str | None = None, otp: str | None = None) -> str:
+	"""Release a complete lot DHR, with its serials' DHRs, by a Quality Approver's electronic signature
+	meaning "Released" (21 CFR 11.50, 11.200: the password re-entered). Returns the signature's name."""
+	dhr = frappe.get_doc("Device History Record", name)
+	dhr.check_permission("write")
+	if QUALITY_APPROVER not in frappe.get_roles():
+		frappe.throw(_("Only a MedTrace Quality Approver can release a Device History Record."), frappe.PermissionError)
+	if dhr.status == RELEASED:
+		frappe.throw(_("Device History Record {0} is already released.").format(name))
+	serial_dhrs = frappe.get_all("Device History Record", filters={"lot_dhr": name, "status": ("!=", RELEASED)}, pluck="name")
+	refuse_release_of_incomplete([name, *serial_dhrs])
+	signature = sign("Device History Record", name, RELEASED, password, reason=reason, otp=otp)
+	for record in (name, *serial_dhrs):
+		frappe.db.set_value(
+			"Device History Record",
+			record,
+			{
+				"status": RELEASED,
+				"released_by": signature.signer,
+				"released_by_name": signature.signer_name,
+				"released_on": signature.signed_on,
+				"release_signature": signature.name,
+			},
+		)
+	return signature.name
+
+
+def refuse_release_of_incomplete(names: list[str]) -> None:
+	for record in names:
+		refresh_dhr(record)
+	incomplete = frappe.get_all(
+		"Device History Record", filters={"name": ("in", names), "status": ("!=", "Complete")}, fields=["name", "missing"]
+	)
+	if incomplete:
+		frappe.throw(
+			_("Not complete, so it cannot be released: {0}").format(
+				"; ".join(f"{row.name}: {(row.missing or '').replace(chr(10), ' ')}" for row in incomplete[:10])
+			),
+			title=_("DHR Incomplete"),
+		)

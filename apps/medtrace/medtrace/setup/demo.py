@@ -14,6 +14,14 @@ DEMO_ABBR = "LMD"
 # Rates an offline site cannot fetch; dated far back so every posting date finds them.
 EXCHANGE_RATES = {("USD", "CNY"): 7.10, ("EUR", "CNY"): 7.70, ("CNY", "USD"): 0.1408, ("EUR", "USD"): 1.08}
 
+# The quality team who sign in the demo; they log in with the demo's administrator password.
+DEMO_PEOPLE = (
+	("li.wei@lumen-medical.example", "Li", "Wei", "MedTrace Quality Engineer"),
+	("zhang.min@lumen-medical.example", "Zhang", "Min", "MedTrace Quality Approver"),
+	("chen.jing@lumen-medical.example", "Chen", "Jing", "MedTrace Regulatory Affairs"),
+)
+DEMO_CHANGE_TITLE = "Storage conditions on the LumenJect label"
+
 DEMO_DEVICES = (
 	{
 		"item_code": "LMD-SYR-5ML",
@@ -38,6 +46,8 @@ DEMO_DEVICES = (
 			"label_expiry_date": 1,
 			"label_manufacture_date": 1,
 		},
+		# The shipping case of 50 syringes carries a DI of its own (GTIN-14 with indicator digit 1).
+		"case_udi": {"udi_di": "16951234500013", "quantity_per_package": 50},
 	},
 	{
 		"item_code": "LMD-PUMP-200",
@@ -136,7 +146,7 @@ def ensure_exchange_rates() -> None:
 			).insert(ignore_permissions=True)
 
 
-def ensure_device(device: dict, company: str) -> str:
+def ensure_device(device: dict, company: str, signing_password: str) -> str:
 	item_code = device["item_code"]
 	if not frappe.db.exists("Item", item_code):
 		item = frappe.new_doc("Item")
@@ -148,15 +158,25 @@ def ensure_device(device: dict, company: str) -> str:
 		di = frappe.new_doc("UDI Device Identifier")
 		di.update({**udi, "item": item_code, "issuing_agency": "GS1", "labeler": company, "manufacturer_name": company})
 		di.insert(ignore_permissions=True)
-		release_device_identifier(di)
+		release_device_identifier(di, signing_password)
+	case = device.get("case_udi")
+	if case and not frappe.db.exists("UDI Device Identifier", case["udi_di"]):
+		di = frappe.new_doc("UDI Device Identifier")
+		di.update(
+			{**udi, **case, "item": item_code, "issuing_agency": "GS1", "labeler": company, "manufacturer_name": company,
+			 "packaging_level": "Case", "contained_di": udi["udi_di"], "label_serial": 0}
+		)
+		di.insert(ignore_permissions=True)
+		release_device_identifier(di, signing_password)
 	return item_code
 
 
-def release_device_identifier(di) -> None:
-	from frappe.model.workflow import apply_workflow
+def release_device_identifier(di, signing_password: str) -> None:
+	"""Approval is an electronic signature: the demo signs as the administrator it runs as."""
+	from medtrace.quality.esignature import apply_workflow
 
-	for action in ("Submit for Approval", "Approve"):
-		di = apply_workflow(di, action)
+	di = apply_workflow(di, "Submit for Approval")
+	apply_workflow(di, "Approve", password=signing_password, reason="Demo data")
 
 
 def receive_demo_stock(company: str) -> None:
@@ -287,14 +307,69 @@ def ensure_customers() -> None:
 			frappe.get_doc({"doctype": "Customer", "customer_name": customer, "customer_type": "Company"}).insert()
 
 
-def load_demo() -> None:
+def load_demo(signing_password: str) -> None:
 	ensure_company(DEMO_COMPANY, DEMO_ABBR, "CNY", "China", "Asia/Shanghai")
 	ensure_fiscal_year(DEMO_COMPANY)
 	ensure_exchange_rates()
 	for device in DEMO_DEVICES:
-		ensure_device(device, DEMO_COMPANY)
+		ensure_device(device, DEMO_COMPANY, signing_password)
 	receive_demo_stock(DEMO_COMPANY)
 	ensure_raw_materials(DEMO_COMPANY)
 	ensure_customers()
 	make_syringe_lot(DEMO_COMPANY)
+	ensure_demo_people(signing_password)
+	make_change_request(signing_password)
 	frappe.db.commit()
+
+
+def ensure_demo_people(password: str) -> None:
+	from frappe.utils.password import update_password
+
+	for email, first_name, last_name, role in DEMO_PEOPLE:
+		if not frappe.db.exists("User", email):
+			user = frappe.get_doc(
+				{"doctype": "User", "email": email, "first_name": first_name, "last_name": last_name, "send_welcome_email": 0}
+			).insert(ignore_permissions=True)
+			user.add_roles(role)
+		update_password(email, password)
+
+
+def make_change_request(password: str) -> None:
+	"""A label change approved by the quality approver and regulatory affairs, implemented by the engineer
+	and waiting for its verification."""
+	from medtrace.quality.esignature import apply_workflow
+
+	if frappe.db.exists("Change Request", {"title": DEMO_CHANGE_TITLE}):
+		return
+	engineer, approver, regulatory = (person[0] for person in DEMO_PEOPLE)
+	syringe_di = DEMO_DEVICES[0]["udi"]["udi_di"]
+	frappe.set_user(engineer)
+	change_request = frappe.get_doc(
+		{
+			"doctype": "Change Request",
+			"title": DEMO_CHANGE_TITLE,
+			"change_type": "Labeling",
+			"description": "Stability study SR-2026-07 supports storage up to 30 °C; the label and the UDI database entry must say so.",
+			"risk_level": "Low",
+			"risk_assessment": "No change to the device; labeling text only.",
+			"regulatory_impact": "Update the NMPA UDI database and EUDAMED entries of the DI.",
+			"verification_plan": "Check the printed label against the approved artwork.",
+			"affected_records": [{"reference_doctype": "UDI Device Identifier", "reference_name": syringe_di}],
+			"proposed_changes": [
+				{"reference_doctype": "UDI Device Identifier", "reference_name": syringe_di, "fieldname": "storage_conditions",
+				 "new_value": "Store between 5 °C and 30 °C, dry, away from sunlight."}
+			],
+			"approval_requirements": [
+				{"role": "MedTrace Quality Approver", "approvals_needed": 1},
+				{"role": "MedTrace Regulatory Affairs", "approvals_needed": 1},
+			],
+			"tasks": [{"task": "Release new label artwork", "assigned_to": engineer, "done": 1, "completed_on": nowdate()}],
+		}
+	).insert()
+	apply_workflow(change_request, "Submit for Review")
+	for signer, reason in ((approver, "Stability data reviewed"), (regulatory, "Registration not affected")):
+		frappe.set_user(signer)
+		apply_workflow(frappe.get_doc("Change Request", change_request.name), "Approve", password=password, reason=reason)
+	frappe.set_user(engineer)
+	apply_workflow(frappe.get_doc("Change Request", change_request.name), "Mark Implemented", password=password)
+	frappe.set_user("Administrator")

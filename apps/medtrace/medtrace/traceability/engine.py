@@ -48,13 +48,11 @@ Edge = namedtuple(
 Movement = namedtuple(
 	"Movement",
 	("from_node", "event", "direction", "qty", "warehouse", "voucher_type", "voucher_no", "posting_datetime",
-	 "party_type", "party", "address", "is_return", "return_against", "shown"),
+	 "party_type", "party", "address", "is_return", "return_against"),
 )
-# A movement's warehouse is the one it went into or came out of; whether it is shown is worked out per trace.
+# A movement's warehouse is the one it went into or came out of.
 MOVEMENT_COLUMNS = ", ".join(
-	"coalesce(`to_warehouse`, `from_warehouse`)" if field == "warehouse" else f"`{field}`"
-	for field in Movement._fields
-	if field != "shown"
+	"coalesce(`to_warehouse`, `from_warehouse`)" if field == "warehouse" else f"`{field}`" for field in Movement._fields
 )
 # Movements of making and consuming, which the consumption links followed already show.
 PROCESS_EVENTS = ("Production", "Consumption")
@@ -131,8 +129,7 @@ def trace_record(
 
 def run_trace(doctype: str, name: str, request: TraceRequest, identifier: str | None = None) -> dict:
 	"""The trace of a Batch or Serial No for a checked request; identifier is what the user entered."""
-	if doctype not in TRACEABLE_DOCTYPES or not frappe.db.exists(doctype, name):
-		reject(_("{0} {1} does not exist.").format(_(doctype), frappe.bold(name)), _("Unknown Identifier"))
+	check_traceable(doctype, name)
 	start = node_key(doctype, name)
 	walked = walk(start, request)
 	records = node_records(walked.depths)
@@ -142,9 +139,8 @@ def run_trace(doctype: str, name: str, request: TraceRequest, identifier: str | 
 	records.update(node_records(set(members) - set(records)))
 	kept = {key for key in walked.depths if key == start or not request.items or records.get(key, {}).get("item") in request.items}
 	edges = [edge for edge in walked.edges.values() if edge.from_node in kept and edge.to_node in kept]
-	movements = movements_of(kept, walked, request)
-	stock = current_stock(kept, records, movements)
-	events = [row for row in movements if row.shown and shown_to_customer_filter(row, request)]
+	stock = current_stock(kept, records)
+	events = [row for row in movements_of(kept, walked, request) if shown_to_customer_filter(row, request)]
 	path = on_the_path(events, walked, start, request)
 	inspections = quality_inspections_of(kept, records, edges, path)
 	return {
@@ -167,6 +163,7 @@ def run_trace(doctype: str, name: str, request: TraceRequest, identifier: str | 
 			describe_edge(edge, records)
 			for edge in sorted(edges, key=lambda e: (e.posting_datetime, e.voucher_no, e.from_node, e.to_node))
 		],
+		"movements": [describe_movement(row) for row in path],
 		"suppliers": suppliers_of(path, records),
 		"quality_inspections": inspections,
 		"work_orders": work_orders_of(kept, edges),
@@ -178,6 +175,11 @@ def run_trace(doctype: str, name: str, request: TraceRequest, identifier: str | 
 
 
 # Input
+
+
+def check_traceable(doctype: str, name: str) -> None:
+	if doctype not in TRACEABLE_DOCTYPES or not name or not frappe.db.exists(doctype, name):
+		reject(_("{0} {1} does not exist.").format(_(doctype), frappe.bold(name)), _("Unknown Identifier"))
 
 
 def validate_direction(direction) -> str:
@@ -338,13 +340,11 @@ def serial_numbers_of_batches(depths: dict, records: dict) -> dict[str, str]:
 
 
 def movements_of(kept: set, walked: Walk, request: TraceRequest) -> list[Movement]:
-	"""The kept nodes' movements a trace shows (shown): what happened to them besides the making and
-	consuming the followed links show — where the genealogy ends (a lot made from untracked material,
-	consumed into an untracked product, the start's own making or use) those are the only record — within
-	the date range. And every movement of a batch, whose stock is summed from them."""
+	"""The kept nodes' movements a trace shows: what happened to them besides the making and consuming the
+	followed links show — where the genealogy ends (a lot made from untracked material, consumed into an
+	untracked product, the start's own making or use) those are the only record — within the date range."""
 	values = {
 		"nodes": tuple(key for key in kept if not key.startswith("Work Order::")),
-		"batches": tuple(key for key in kept if key.startswith("Batch::")),
 		"process_events": PROCESS_EVENTS,
 		"unproduced": tuple(kept - {edge.to_node for edge in walked.edges.values()}),
 		"unconsumed": tuple(kept - {edge.from_node for edge in walked.edges.values()}),
@@ -354,11 +354,10 @@ def movements_of(kept: set, walked: Walk, request: TraceRequest) -> list[Movemen
 		events.append("(event = 'Production' and from_node in %(unproduced)s)")
 	if values["unconsumed"]:
 		events.append("(event = 'Consumption' and from_node in %(unconsumed)s)")
-	shown = f"(({' or '.join(events)}){period_condition(request, values)})"
-	of_batches = "from_node in %(batches)s or " if values["batches"] else ""
 	rows = frappe.db.sql(
-		f"""select {MOVEMENT_COLUMNS}, {shown} from `tabTrace Link`
-		where from_node in %(nodes)s and link_type = 'Movement' and voided = 0 and ({of_batches}{shown})""",
+		f"""select {MOVEMENT_COLUMNS} from `tabTrace Link`
+		where from_node in %(nodes)s and link_type = 'Movement' and voided = 0
+			and ({' or '.join(events)}){period_condition(request, values)}""",
 		values,
 	)
 	return sorted(
@@ -366,28 +365,31 @@ def movements_of(kept: set, walked: Walk, request: TraceRequest) -> list[Movemen
 	)
 
 
-def current_stock(kept: set, records: dict, movements: list) -> dict[str, dict]:
+def current_stock(kept: set, records: dict) -> dict[str, dict]:
 	"""Per lot or serial: the quantity it came into the company's hands with, and where it is now, whatever
-	the date range. ERPNext keeps a serial number's warehouse; a batch's stock is summed from its movements."""
+	the date range. ERPNext keeps a serial number's warehouse; a batch's stock is summed from its movements,
+	by the database: a lot consumed into thousands of products has thousands of them."""
 	stock = {}
 	for key in kept:
 		if key.startswith("Serial No::"):
 			warehouse = records.get(key, {}).get("warehouse")
 			stock[key] = {"qty": 1, "warehouses": {warehouse: 1} if warehouse else {}}
-	for row in movements:
-		if not row.from_node.startswith("Batch::"):
-			continue
-		batch = stock.setdefault(row.from_node, {"qty": 0, "warehouses": defaultdict(float)})
-		if row.direction == "In":
-			batch["warehouses"][row.warehouse] += row.qty
-			if row.event in ORIGIN_EVENTS:
-				batch["qty"] += row.qty
-		else:
-			batch["warehouses"][row.warehouse] -= row.qty
-	for key, held in stock.items():
-		held["warehouses"] = {
-			warehouse: round(qty, QTY_PRECISION) for warehouse, qty in held["warehouses"].items() if round(qty, QTY_PRECISION)
-		}
+	batches = tuple(key for key in kept if key.startswith("Batch::"))
+	if not batches:
+		return stock
+	for node, warehouse, held, received in frappe.db.sql(
+		"""select from_node, coalesce(to_warehouse, from_warehouse) as warehouse,
+			sum(if(direction = 'In', qty, -qty)), sum(if(direction = 'In' and event in %(origin)s, qty, 0))
+		from `tabTrace Link`
+		where from_node in %(batches)s and link_type = 'Movement' and voided = 0
+		group by from_node, warehouse
+		order by null""",  # MariaDB would sort the groups otherwise
+		{"batches": batches, "origin": tuple(ORIGIN_EVENTS)},
+	):
+		batch = stock.setdefault(node, {"qty": 0, "warehouses": {}})
+		batch["qty"] = round(batch["qty"] + flt(received), QTY_PRECISION)
+		if round(flt(held), QTY_PRECISION):
+			batch["warehouses"][warehouse] = round(flt(held), QTY_PRECISION)
 	return stock
 
 
@@ -515,6 +517,24 @@ def describe_edge(edge, records: dict) -> dict:
 	}
 
 
+def describe_movement(row) -> dict:
+	return {
+		"node": row.from_node,
+		"event": row.event,
+		"direction": row.direction,
+		"qty": flt(row.qty),
+		"warehouse": row.warehouse,
+		"voucher_type": row.voucher_type,
+		"voucher_no": row.voucher_no,
+		"posting_datetime": as_text(row.posting_datetime),
+		"party_type": row.party_type,
+		"party": row.party,
+		"address": row.address,
+		"is_return": row.is_return,
+		"return_against": row.return_against,
+	}
+
+
 # What lies at the ends
 
 
@@ -625,7 +645,8 @@ def address_details(names: set) -> dict:
 
 
 def quality_inspections_of(kept: set, records: dict, edges: list, movements: list) -> list[dict]:
-	"""Inspections of a traced lot or serial, and inspections of a traced item on a voucher of the trace."""
+	"""Inspections of a traced lot or serial, and inspections naming no lot or serial of a traced item on a
+	voucher of the trace."""
 	batches = {parse_node_key(key)[1] for key in kept if key.startswith("Batch::")}
 	serials = {parse_node_key(key)[1] for key in kept if key.startswith("Serial No::")}
 	vouchers = {(row.voucher_type, row.voucher_no) for row in (*edges, *movements)}
@@ -653,7 +674,9 @@ def quality_inspections_of(kept: set, records: dict, edges: list, movements: lis
 			values,
 			as_dict=True,
 		)
-		if row.batch_no in batches or row.item_serial_no in serials or (row.reference_type, row.reference_name) in vouchers
+		# An inspection that names its lot or serial number is of that one only, even on a voucher of the trace.
+		if row.batch_no in batches or row.item_serial_no in serials
+		or (not row.batch_no and not row.item_serial_no and (row.reference_type, row.reference_name) in vouchers)
 	]
 	readings = defaultdict(list)
 	if inspections:

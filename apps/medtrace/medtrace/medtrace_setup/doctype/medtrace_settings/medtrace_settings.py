@@ -19,6 +19,7 @@ class MedTraceSettings(Document):
 
 		digital_link_domain: DF.Data
 		max_trace_depth: DF.Int
+		signature_lockout_attempts: DF.Int
 	# end: auto-generated types
 
 	def validate(self):

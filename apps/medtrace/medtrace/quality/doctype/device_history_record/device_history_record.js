@@ -4,13 +4,27 @@
 frappe.ui.form.on("Device History Record", {
 	refresh(frm) {
 		if (frm.doc.status === "Released") {
+			frm.set_read_only();
 			frm.disable_save();
+			medtrace.esignature.show_signatures(frm);
 		} else {
 			frm.add_custom_button(__("Refresh"), () =>
 				frappe.call({ method: "medtrace.quality.dhr.refresh_device_history_record", args: { name: frm.doc.name } }).then(() =>
 					frm.reload_doc()
 				)
 			);
+		}
+		if (frm.doc.status === "Complete" && frappe.user.has_role("MedTrace Quality Approver")) {
+			frm.add_custom_button(__("Release"), () =>
+				medtrace.esignature
+					.sign({
+						title: __("Release {0}", [frm.doc.name]),
+						meaning: "Released",
+						method: "medtrace.quality.dhr.release_device_history_record",
+						args: { name: frm.doc.name },
+					})
+					.then(() => frm.reload_doc())
+			).addClass("btn-primary");
 		}
 		frm.add_custom_button(__("Evidence PDF"), () => {
 			window.open(

@@ -5,6 +5,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from medtrace.quality.change_control import refuse_uncontrolled_change
 from medtrace.quality.dhr import RELEASED, assemble
 
 
@@ -40,7 +41,7 @@ class DeviceHistoryRecord(Document):
 		nonconformances: DF.Table[DHRNonconformance]
 		parameters: DF.Table[DHRParameter]
 		produced_qty: DF.Float
-		release_signature: DF.Data | None
+		release_signature: DF.Link | None
 		released_by: DF.Link | None
 		released_by_name: DF.Data | None
 		released_on: DF.Datetime | None
@@ -52,13 +53,11 @@ class DeviceHistoryRecord(Document):
 	# end: auto-generated types
 
 	def validate(self):
-		if self.is_released_in_database() and not self.flags.releasing:
-			frappe.throw(
-				_("Device History Record {0} is released and cannot be changed; raise a Change Request.").format(self.name),
-				title=_("Released Record"),
-			)
-		if not self.flags.releasing:
-			assemble(self)
+		if self.is_released_in_database():
+			# What was released stays as it was signed: corrected only under change control, never re-assembled.
+			refuse_uncontrolled_change(self, _("a released Device History Record"))
+			return
+		assemble(self)
 
 	def on_trash(self):
 		if self.is_released_in_database():

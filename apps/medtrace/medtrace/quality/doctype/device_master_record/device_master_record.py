@@ -5,6 +5,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from medtrace.quality.change_control import guard_device_master_record
+
 
 class DeviceMasterRecord(Document):
 	# begin: auto-generated types
@@ -27,6 +29,7 @@ class DeviceMasterRecord(Document):
 	def validate(self):
 		self.validate_item_is_traceable()
 		self.validate_unique_requirements()
+		guard_device_master_record(self)
 
 	def validate_item_is_traceable(self):
 		has_batch_no, has_serial_no = frappe.db.get_value("Item", self.item, ["has_batch_no", "has_serial_no"])

@@ -5,6 +5,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from medtrace.quality.change_control import guard_udi_device_identifier
 from medtrace.udi.identifiers import validate_device_identifier
 from medtrace.udi.production_udi import assign_udi_to_existing_stock
 
@@ -66,6 +67,7 @@ class UDIDeviceIdentifier(Document):
 		if not self.is_new() and self.has_value_changed("udi_di"):
 			frappe.throw(_("A UDI-DI cannot be changed once created; create a new device identifier instead."))
 		validate_device_identifier(self.issuing_agency, self.udi_di)
+		guard_udi_device_identifier(self)
 		self.validate_one_di_per_packaging_level()
 		self.validate_label_matches_item_tracking()
 		self.validate_packaging_hierarchy()

@@ -1,0 +1,23 @@
+# Copyright (c) 2026, MedTrace and contributors
+# For license information, please see license.txt
+
+from frappe.model.document import Document
+
+
+class ChangeRequestAffectedRecord(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		found_by: DF.Literal["Requester", "Impact Assessment"]
+		impact: DF.SmallText | None
+		parent: DF.Data
+		parentfield: DF.Data
+		parenttype: DF.Data
+		reference_doctype: DF.Link
+		reference_name: DF.DynamicLink
+	# end: auto-generated types

@@ -1,0 +1,185 @@
+# Copyright (c) 2026, MedTrace and contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import flt, now_datetime, today
+
+from medtrace.recall.holds import place_holds, release_holds
+from medtrace.recall.scope import affected_population
+from medtrace.traceability.trace_links import QTY_PRECISION
+
+SCOPED, CLOSED = "Scoped", "Closed"
+
+
+class Recall(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+		from medtrace.recall.doctype.recall_affected_unit.recall_affected_unit import RecallAffectedUnit
+		from medtrace.recall.doctype.recall_customer.recall_customer import RecallCustomer
+		from medtrace.recall.doctype.recall_scope.recall_scope import RecallScope
+
+		affected_units: DF.Table[RecallAffectedUnit]
+		classification: DF.Literal["Class I", "Class II", "Class III", "Field Safety Corrective Action"]
+		customers: DF.Table[RecallCustomer]
+		is_drill: DF.Check
+		reason: DF.SmallText
+		scope: DF.Table[RecallScope]
+		scope_seconds: DF.Float
+		scoped_on: DF.Datetime | None
+		status: DF.Literal["Draft", "Scoped", "Notified", "In Progress", "Effectiveness Check", "Closed"]
+		title: DF.Data
+		trigger: DF.Literal["Complaint", "Supplier Notice", "Internal Finding"]
+		trigger_doctype: DF.Link | None
+		trigger_reference: DF.DynamicLink | None
+		units_corrected: DF.Float
+		units_delivered: DF.Float
+		units_in_stock: DF.Float
+		units_returned: DF.Float
+		units_unaccounted: DF.Float
+		workflow_state: DF.Link | None
+	# end: auto-generated types
+
+	def validate(self):
+		self.refuse_change_when_closed()
+		self.validate_scope()
+		if self.has_value_changed("status") and self.status == SCOPED:
+			self.find_affected_population()
+		self.validate_customers()
+		self.update_accounting()
+		if self.has_value_changed("status") and self.status == CLOSED:
+			self.validate_accounted_for()
+
+	def on_update(self):
+		if not self.has_value_changed("status"):
+			return
+		if self.status == SCOPED and not self.is_drill:
+			place_holds(self)
+		elif self.status == CLOSED:
+			release_holds(self.name)
+
+	def before_signing(self, transition):
+		"""Refusals before the signer is asked for a password (medtrace.quality.esignature.apply_workflow)."""
+		if transition.medtrace_signature_meaning == "Closed":
+			self.validate_accounted_for()
+
+	def refuse_change_when_closed(self):
+		before = self.get_doc_before_save()
+		if before and before.status == CLOSED:
+			frappe.throw(_("Recall {0} is closed and can no longer be changed.").format(self.name), title=_("Recall Closed"))
+
+	def validate_scope(self):
+		if not self.scope:
+			frappe.throw(_("List the lots or serial numbers the recall covers."), title=_("Invalid Recall Scope"))
+		seen = set()
+		for row in self.scope:
+			if bool(row.batch_no) == bool(row.serial_no):
+				frappe.throw(
+					_("Scope row {0}: enter either a lot or a serial number.").format(row.idx), title=_("Invalid Recall Scope")
+				)
+			identifier = ("Serial No", row.serial_no) if row.serial_no else ("Batch", row.batch_no)
+			if identifier in seen:
+				frappe.throw(_("Scope row {0}: {1} is listed twice.").format(row.idx, identifier[1]), title=_("Invalid Recall Scope"))
+			seen.add(identifier)
+			row.item = frappe.db.get_value(identifier[0], identifier[1], "item_code" if row.serial_no else "item")
+
+	def find_affected_population(self):
+		"""Fill the affected units and customers from the trace engine, keeping what customers already
+		acknowledged, returned or corrected."""
+		population = affected_population(self.scope)
+		self.set("affected_units", population["units"])
+		tracked = {row.customer: row for row in self.customers}
+		self.set("customers", [])
+		for customer, units in population["customers"].items():
+			row = tracked.get(customer)
+			self.append(
+				"customers",
+				{
+					"customer": customer,
+					"units_delivered": units,
+					"acknowledged": row.acknowledged if row else 0,
+					"acknowledged_on": row.acknowledged_on if row else None,
+					"units_returned": row.units_returned if row else 0,
+					"units_corrected": row.units_corrected if row else 0,
+				},
+			)
+		self.scoped_on = now_datetime()
+		self.scope_seconds = population["seconds"]
+
+	def validate_customers(self):
+		for row in self.customers:
+			if flt(row.units_returned) < 0 or flt(row.units_corrected) < 0:
+				frappe.throw(_("Customer {0}: units returned and corrected cannot be negative.").format(frappe.bold(row.customer)))
+			if flt(row.units_returned) + flt(row.units_corrected) > flt(row.units_delivered):
+				frappe.throw(
+					_("Customer {0}: {1} units returned or corrected, but only {2} were delivered.").format(
+						frappe.bold(row.customer), as_units(flt(row.units_returned) + flt(row.units_corrected)), as_units(row.units_delivered)
+					)
+				)
+			if row.acknowledged and not row.acknowledged_on:
+				row.acknowledged_on = today()
+			row.units_unaccounted = round(flt(row.units_delivered) - flt(row.units_returned) - flt(row.units_corrected), QTY_PRECISION)
+
+	def update_accounting(self):
+		self.units_in_stock = round(sum(flt(row.qty_in_stock) for row in self.affected_units), QTY_PRECISION)
+		for total in ("units_delivered", "units_returned", "units_corrected", "units_unaccounted"):
+			self.set(total, round(sum(flt(row.get(total)) for row in self.customers), QTY_PRECISION))
+
+	def validate_accounted_for(self):
+		if not self.scoped_on:
+			frappe.throw(_("Recall {0} was never scoped: its affected units are unknown.").format(self.name), title=_("Recall Not Accounted For"))
+		unaccounted = [
+			_("{0}: {1}").format(row.customer, as_units(row.units_unaccounted)) for row in self.customers if flt(row.units_unaccounted) > 0
+		]
+		if unaccounted:
+			frappe.throw(
+				_("The recall cannot be closed while units are not returned or corrected: {0}").format("; ".join(unaccounted)),
+				title=_("Recall Not Accounted For"),
+			)
+		unacknowledged = [row.customer for row in self.customers if not row.acknowledged]
+		if unacknowledged:
+			frappe.throw(
+				_("The recall cannot be closed before these customers acknowledged it: {0}").format(", ".join(unacknowledged)),
+				title=_("Recall Not Accounted For"),
+			)
+
+
+def as_units(qty) -> str:
+	"""A quantity as people count units: 2, not 2.0."""
+	return f"{flt(qty):g}"
+
+
+@frappe.whitelist(methods=["POST"])
+def scope_recall(name: str) -> dict:
+	"""Compute the recall's affected units and customers again, and hold what is newly in scope."""
+	recall = frappe.get_doc("Recall", name)
+	recall.check_permission("write")
+	recall.find_affected_population()
+	recall.save()
+	if recall.status != "Draft" and not recall.is_drill:
+		place_holds(recall)
+	return {
+		"scope_seconds": recall.scope_seconds,
+		"affected_units": len(recall.affected_units),
+		"customers": len(recall.customers),
+	}
+
+
+@frappe.whitelist(methods=["POST"])
+def place_recall_holds(name: str) -> int:
+	"""Hold every lot and serial of the recall still in stock; returns how many holds were placed."""
+	recall = frappe.get_doc("Recall", name)
+	recall.check_permission("write")
+	if recall.is_drill:
+		frappe.throw(_("Recall {0} is a drill: a drill places no holds.").format(name), title=_("Mock Recall"))
+	if recall.status == CLOSED:
+		frappe.throw(_("Recall {0} is closed: its holds are released.").format(name), title=_("Recall Closed"))
+	if not recall.scoped_on:
+		frappe.throw(_("Scope recall {0} before placing its holds.").format(name), title=_("Recall Not Scoped"))
+	return len(place_holds(recall))

@@ -1,0 +1,10 @@
+# Copyright (c) 2026, MedTrace and contributors
+# For license information, please see license.txt
+
+from frappe.model.document import Document
+
+
+class TraceQueryLog(Document):
+	# begin: auto-generated types
+	# end: auto-generated types
+	pass

@@ -1,0 +1,16 @@
+// Copyright (c) 2026, MedTrace and contributors
+// For license information, please see license.txt
+
+frappe.query_reports["Batch Genealogy"] = {
+	filters: [
+		{ fieldname: "batch", label: __("Batch"), fieldtype: "Link", options: "Batch", reqd: 1 },
+		{ fieldname: "depth", label: __("Depth"), fieldtype: "Int", description: __("Levels to follow; empty for ten, or the Maximum Trace Depth if lower.") },
+		{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date" },
+		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date" },
+		{ fieldname: "item", label: __("Item"), fieldtype: "Link", options: "Item" },
+	],
+	tree: true,
+	name_field: "name",
+	parent_field: "",
+	initial_depth: 3,
+};

@@ -1,0 +1,104 @@
+"""The MedTrace workspace's number cards and charts: installed, on the workspace, and counting real records."""
+
+import json
+
+import frappe
+import pytest
+from frappe.desk.doctype.dashboard_chart.dashboard_chart import get as get_chart
+from frappe.desk.doctype.number_card.number_card import get_result
+
+from factories import make_item
+
+CARDS = ("DHRs Awaiting Release", "Open Data Quality Exceptions", "Failed Integration Messages", "Pending Integration Messages")
+CHARTS = ("Open Data Quality Exceptions by Severity", "Integration Messages by Status", "Trace Response Times")
+
+
+def test_cards_and_charts_are_installed_and_on_the_workspace():
+	workspace = frappe.get_doc("Workspace", "MedTrace")
+	content = json.loads(workspace.content)
+	shown_cards = {block["data"]["number_card_name"] for block in content if block["type"] == "number_card"}
+	shown_charts = {block["data"]["chart_name"] for block in content if block["type"] == "chart"}
+	for card in CARDS:
+		assert frappe.db.get_value("Number Card", card, "is_standard") == 1, card
+		assert card in shown_cards
+	for chart in CHARTS:
+		assert frappe.db.get_value("Dashboard Chart", chart, "is_standard") == 1, chart
+		assert chart in shown_charts
+
+
+def card_value(name: str) -> int:
+	card = frappe.get_doc("Number Card", name)
+	return get_result(card.as_json(), card.filters_json)
+
+
+@pytest.mark.parametrize("card", CARDS)
+def test_each_card_counts_what_its_filters_select(card):
+	record = frappe.get_doc("Number Card", card)
+	before = card_value(card)
+	assert before == frappe.db.count(record.document_type, json.loads(record.filters_json))
+	add_matching_record(card)
+	assert card_value(card) == before + 1
+
+
+def add_matching_record(card: str) -> None:
+	if card == "DHRs Awaiting Release":
+		dhr = frappe.get_doc({"doctype": "Device History Record", "item": make_item(has_batch_no=1).name, "status": "Complete"})
+		dhr.name = f"DHR-CARD-{frappe.generate_hash(length=6)}"
+		dhr.db_insert()
+	elif card == "Open Data Quality Exceptions":
+		exception = frappe.get_doc({"doctype": "Data Quality Exception", "status": "Open", "severity": "Major"})
+		exception.name = f"DQE-CARD-{frappe.generate_hash(length=6)}"
+		exception.db_insert()
+	else:
+		message = frappe.get_doc(
+			{"doctype": "Integration Message", "status": "Failed" if card.startswith("Failed") else "Queued"}
+		)
+		message.name = f"MT-CARD:{frappe.generate_hash(length=6)}"
+		message.db_insert()
+
+
+def test_severity_chart_groups_open_exceptions():
+	for severity in ("Critical", "Critical", "Minor"):
+		exception = frappe.get_doc({"doctype": "Data Quality Exception", "status": "Open", "severity": severity})
+		exception.name = f"DQE-CHART-{frappe.generate_hash(length=6)}"
+		exception.db_insert()
+	closed = frappe.get_doc({"doctype": "Data Quality Exception", "status": "Closed", "severity": "Critical"})
+	closed.name = f"DQE-CHART-{frappe.generate_hash(length=6)}"
+	closed.db_insert()
+	data = get_chart(chart=frappe.get_doc("Dashboard Chart", "Open Data Quality Exceptions by Severity").as_json(), no_cache=1)
+	counts = dict(zip(data["labels"], data["datasets"][0]["values"], strict=True))
+	expected = frappe.db.sql(
+		"select severity, count(*) from `tabData Quality Exception` where status = 'Open' group by severity"
+	)
+	assert counts == {severity: count for severity, count in expected}
+	assert counts["Critical"] >= 2
+
+
+def test_trace_response_times_are_recorded_and_reported():
+	from medtrace.traceability.api import get_trace
+	from medtrace.traceability.report.trace_response_times.trace_response_times import execute, percentile
+
+	from factories import receive_stock
+
+	item = make_item(has_batch_no=1, create_new_batch=1)
+	receive_stock(item.name, 5)
+	lot = frappe.db.get_value("Batch", {"item": item.name})
+	for direction in ("backward", "forward", "forward"):
+		get_trace(lot, direction=direction, depth=3)
+	logged = frappe.get_all(
+		"Trace Query Log", filters={"identifier": lot}, fields=["direction", "depth", "nodes", "duration_ms", "user"], order_by="traced_at"
+	)
+	assert [(row.direction, row.depth, row.user) for row in logged] == [
+		("backward", 3, "Administrator"), ("forward", 3, "Administrator"), ("forward", 3, "Administrator")
+	]
+	assert all(row.nodes >= 1 and row.duration_ms > 0 for row in logged)
+
+	today = frappe.utils.today()
+	_columns, rows, _message, chart = execute({"from_date": today, "to_date": today})
+	durations = frappe.get_all(
+		"Trace Query Log", filters={"traced_at": (">=", today)}, pluck="duration_ms"
+	)
+	assert rows == [{"day": frappe.utils.getdate(today), "traces": len(durations), "p50_ms": percentile(durations, 0.5),
+	                 "p95_ms": percentile(durations, 0.95), "max_ms": max(durations)}]
+	assert [dataset["values"] for dataset in chart["data"]["datasets"]] == [[rows[0]["p50_ms"]], [rows[0]["p95_ms"]]]
+	assert percentile([5, 1, 4, 2, 3], 0.5) == 3 and percentile(list(range(1, 101)), 0.95) == 95
