@@ -9,7 +9,10 @@ from frappe.desk.doctype.number_card.number_card import get_result
 
 from factories import make_item
 
-CARDS = ("DHRs Awaiting Release", "Open Data Quality Exceptions", "Failed Integration Messages", "Pending Integration Messages")
+CARDS = (
+	"DHRs Awaiting Release", "Open Data Quality Exceptions", "Failed Integration Messages", "Pending Integration Messages",
+	"Open Recalls",
+)
 CHARTS = ("Open Data Quality Exceptions by Severity", "Integration Messages by Status", "Trace Response Times")
 
 
@@ -18,12 +21,15 @@ def test_cards_and_charts_are_installed_and_on_the_workspace():
 	content = json.loads(workspace.content)
 	shown_cards = {block["data"]["number_card_name"] for block in content if block["type"] == "number_card"}
 	shown_charts = {block["data"]["chart_name"] for block in content if block["type"] == "chart"}
-	for card in CARDS:
+	for card in (*CARDS, UNACCOUNTED):
 		assert frappe.db.get_value("Number Card", card, "is_standard") == 1, card
 		assert card in shown_cards
 	for chart in CHARTS:
 		assert frappe.db.get_value("Dashboard Chart", chart, "is_standard") == 1, chart
 		assert chart in shown_charts
+
+
+UNACCOUNTED = "Recall Units Unaccounted For"
 
 
 def card_value(name: str) -> int:
@@ -45,6 +51,10 @@ def add_matching_record(card: str) -> None:
 		dhr = frappe.get_doc({"doctype": "Device History Record", "item": make_item(has_batch_no=1).name, "status": "Complete"})
 		dhr.name = f"DHR-CARD-{frappe.generate_hash(length=6)}"
 		dhr.db_insert()
+	elif card == "Open Recalls":
+		insert_recall(status="Notified", is_drill=0)
+		insert_recall(status="Closed", is_drill=0)
+		insert_recall(status="Notified", is_drill=1)
 	elif card == "Open Data Quality Exceptions":
 		exception = frappe.get_doc({"doctype": "Data Quality Exception", "status": "Open", "severity": "Major"})
 		exception.name = f"DQE-CARD-{frappe.generate_hash(length=6)}"
@@ -55,6 +65,20 @@ def add_matching_record(card: str) -> None:
 		)
 		message.name = f"MT-CARD:{frappe.generate_hash(length=6)}"
 		message.db_insert()
+
+
+def insert_recall(**values) -> None:
+	recall = frappe.get_doc({"doctype": "Recall", "title": "Card", **values})
+	recall.name = f"RCL-CARD-{frappe.generate_hash(length=6)}"
+	recall.db_insert()
+
+
+def test_unaccounted_card_sums_the_open_real_recalls():
+	before = card_value(UNACCOUNTED)
+	insert_recall(status="In Progress", is_drill=0, units_unaccounted=7)
+	insert_recall(status="Closed", is_drill=0, units_unaccounted=3)
+	insert_recall(status="In Progress", is_drill=1, units_unaccounted=5)
+	assert card_value(UNACCOUNTED) == before + 7
 
 
 def test_severity_chart_groups_open_exceptions():

@@ -55,11 +55,13 @@ DOCTYPES = {
 	"Trace Link":               ("r",     "r",     "r",       "",        "",       "",   ""),
 	"UDI Label Log":            ("r",     "r",     "r",       "",        "",       "",   ""),
 	"Trace Query Log":          ("r",     "r",     "",        "",        "",       "",   ""),
+	"Traceability Event":       ("r",     "r",     "r",       "r",       "r",      "",   ""),
 	"Change Request":           ("rws",   "rwcs",  "rwcs",    "r",       "",       "",   ""),
 	"Electronic Signature":     ("r",     "r",     "r",       "",        "",       "",   ""),
 	"Electronic Signature Attempt": ("r", "",      "",        "",        "",       "",   ""),
 	"Recall":                   ("rwcd",  "rwcd",  "rw",      "",        "r",      "",   ""),
 	"Recall Hold":              ("r",     "r",     "r",       "",        "r",      "",   ""),
+	"Customer Complaint":       ("rwcd",  "rwc",   "rwc",     "",        "",       "",   ""),
 }
 
 # Child tables have no permissions of their own: they are read and written through their parent.
@@ -80,6 +82,7 @@ CHILD_TABLES = {
 	"Recall Scope": "Recall",
 	"Recall Affected Unit": "Recall",
 	"Recall Customer": "Recall",
+	"Recall Mass Balance": "Recall",
 }
 
 REPORTS = {
@@ -90,6 +93,8 @@ REPORTS = {
 	"Serial History": (Y, Y, Y, "", "", "", ""),
 	"UDI Data Dictionary": (Y, Y, Y, "", "", "", ""),
 	"Trace Response Times": (Y, Y, "", "", "", "", ""),
+	"Complaint Trends": (Y, Y, Y, "", "", "", ""),
+	"Mock Recall Drill History": (Y, Y, Y, "", "", "", ""),
 }
 
 PAGES = {
@@ -123,6 +128,9 @@ METHODS = {
 	"medtrace.udi.labels.download_labels":                     (Y, Y, Y, Y, Y, "", ""),
 	"medtrace.recall.doctype.recall.recall.scope_recall":       (Y, Y, Y, "", "", "", ""),
 	"medtrace.recall.doctype.recall.recall.place_recall_holds": (Y, Y, Y, "", "", "", ""),
+	"medtrace.recall.notifications.send_recall_notifications": (Y, Y, Y, "", "", "", ""),
+	"medtrace.recall.doctype.customer_complaint.customer_complaint.create_recall": (Y, Y, "", "", "", "", ""),
+	"medtrace.recall.mass_balance.recalculate_mass_balance":   (Y, Y, Y, "", "", "", ""),
 }
 
 
@@ -154,6 +162,9 @@ def sample_arguments() -> dict[str, dict]:
 		{"doctype": "Recall", "title": "Permission matrix", "classification": "Class III", "trigger": "Internal Finding",
 		 "reason": "x", "scope": [{"batch_no": lot}]}
 	).insert()
+	complaint = frappe.get_doc(
+		{"doctype": "Customer Complaint", "reporter_name": "Permission matrix", "event_description": "x", "batch_no": lot}
+	).insert()
 	return {
 		"medtrace.udi.scan.resolve_scan": {"scan": f"(01){di.name}"},
 		"medtrace.udi.coding_rules.preview_next_number": {"rule": {"sequence_reset": "Never", "parts": [{"part": "Sequence"}]}},
@@ -179,6 +190,9 @@ def sample_arguments() -> dict[str, dict]:
 		"medtrace.udi.labels.download_labels": {"doctype": "Batch", "name": lot},
 		"medtrace.recall.doctype.recall.recall.scope_recall": {"name": recall.name},
 		"medtrace.recall.doctype.recall.recall.place_recall_holds": {"name": recall.name},
+		"medtrace.recall.notifications.send_recall_notifications": {"name": recall.name},
+		"medtrace.recall.doctype.customer_complaint.customer_complaint.create_recall": {"name": complaint.name},
+		"medtrace.recall.mass_balance.recalculate_mass_balance": {"name": recall.name},
 	}
 
 
@@ -283,6 +297,22 @@ def test_doctype_rights(users, doctype):
 			if allowed != (letter in rights):
 				wrong.append(f"{column} {ptype}: {'allowed' if allowed else 'denied'}")
 	assert wrong == []
+
+
+def test_every_doctype_a_user_may_read_has_a_list_in_the_desk(users):
+	"""The Desk lists only the doctypes boot says a user can read, and boot leaves out "Read Only" doctypes
+	the user cannot write: such a doctype would answer "Page not found" to its own readers."""
+	from frappe.utils.user import UserPermissions
+
+	missing = []
+	for column in COLUMNS:
+		if column == GUEST:
+			continue
+		desk = UserPermissions(users[column])
+		desk.build_permissions()
+		missing += [f"{column}: {doctype}" for doctype, rights in DOCTYPES.items()
+		            if "r" in rights[COLUMNS.index(column)] and doctype not in desk.can_read]
+	assert missing == []
 
 
 @pytest.mark.parametrize("table", sorted(CHILD_TABLES))

@@ -129,6 +129,8 @@ def with_lots(entry, lots: dict[str, list[tuple[str, float]]]):
 
 def make_customer_with_address(plant: Plant, label: str) -> tuple[str, str]:
 	customer = make_customer(f"MT Trace Hospital {label} {plant.tag}")
+	# Recalls email their notices to it (medtrace/recall/notifications.py).
+	frappe.db.set_value("Customer", customer, "email_id", f"recall.{label.lower()}.{plant.tag.lower()}@hospital-test.example")
 	address = frappe.get_doc(
 		{"doctype": "Address", "address_title": customer, "address_type": "Shipping", "address_line1": f"{label} Renmin Road 1",
 		 "city": "Suzhou", "country": "China", "is_shipping_address": 1,

@@ -59,8 +59,13 @@ doc_events = {
 			"medtrace.recall.holds.refuse_moving_held_stock",
 			"medtrace.quality.dhr.refuse_delivery_of_unreleased",
 			"medtrace.traceability.trace_links.record_trace_links",
+			# Outbound events (medtrace/medtrace_integrations/events.py) for other systems to follow.
+			"medtrace.medtrace_integrations.events.on_shipment_submit",
 		],
-		"on_cancel": "medtrace.traceability.trace_links.void_trace_links",
+		"on_cancel": [
+			"medtrace.traceability.trace_links.void_trace_links",
+			"medtrace.medtrace_integrations.events.on_shipment_cancel",
+		],
 	},
 	"Sales Invoice": {
 		"on_submit": [
@@ -68,8 +73,12 @@ doc_events = {
 			"medtrace.recall.holds.refuse_moving_held_stock",
 			"medtrace.quality.dhr.refuse_delivery_of_unreleased",
 			"medtrace.traceability.trace_links.record_trace_links",
+			"medtrace.medtrace_integrations.events.on_shipment_submit",
 		],
-		"on_cancel": "medtrace.traceability.trace_links.void_trace_links",
+		"on_cancel": [
+			"medtrace.traceability.trace_links.void_trace_links",
+			"medtrace.medtrace_integrations.events.on_shipment_cancel",
+		],
 	},
 	# Trace links (medtrace/traceability/trace_links.py) are kept on submit and voided on cancel of these and
 	# every other stock-moving voucher above.
@@ -96,6 +105,7 @@ doc_events = {
 		"before_update_after_submit": "medtrace.quality.dhr.guard_quality_inspection",
 	},
 	"Non Conformance": {"on_update": "medtrace.quality.dhr.on_non_conformance_change"},
+	"Recall": {"on_update": "medtrace.medtrace_integrations.events.on_recall_update"},
 	# Audit trail (medtrace/quality/audit_trail.py, audit_chain.py): creations of audited records get a
 	# Version, deletions and renames an audit chain event; rows of chained doctypes (Versions, …) are
 	# sealed into the hash chain when their transaction commits.

@@ -116,6 +116,9 @@ def record_creation(doc, method=None) -> None:
 			"data": compact_json({"creation": doc.creation, "created_by": doc.owner}),
 		}
 	)
+	# Nobody has a Version open as it is created. Its realtime notifications would only slow down requests
+	# creating many records: Frappe compares each notification with every one the request queued before.
+	version.flags.notify_update = False
 	version.insert(ignore_permissions=True)
 
 

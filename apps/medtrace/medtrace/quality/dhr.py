@@ -11,6 +11,7 @@ from frappe import _
 from frappe.query_builder import DocType
 from frappe.utils import flt
 
+from medtrace.medtrace_integrations.events import on_dhr_released
 from medtrace.quality.esignature import sign
 from medtrace.setup.permissions import QUALITY_APPROVER
 from medtrace.utils.bundles import bundle_entries
@@ -548,6 +549,8 @@ def release_device_history_record(name: str, password: str | None = None, reason
 				"release_signature": signature.name,
 			},
 		)
+	dhr.reload()
+	on_dhr_released(dhr, frappe.get_all("Device History Record", filters={"name": ("in", serial_dhrs)}, pluck="serial_no"))
 	return signature.name
 
 

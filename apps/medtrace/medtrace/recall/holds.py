@@ -10,6 +10,7 @@ from frappe import _
 from frappe.query_builder import DocType
 from frappe.utils import flt, now_datetime
 
+from medtrace.medtrace_integrations.events import HELD, HOLD_RELEASED, record_hold_events
 from medtrace.traceability.trace_links import node_key
 from medtrace.utils.bundles import bundle_entries
 
@@ -35,25 +36,39 @@ def place_holds(recall) -> list[str]:
 	# other one committed still misses them: the unique index refuses its copy, which is then skipped.
 	frappe.db.get_value("Recall", recall.name, "name", for_update=True)
 	existing = set(frappe.get_all("Recall Hold", filters={"recall": recall.name}, pluck="node"))
-	placed = []
+	placed, held_now = [], []
 	for node, held in held_nodes(recall).items():
 		if node in existing:
 			continue
 		hold = frappe.get_doc({"doctype": "Recall Hold", "recall": recall.name, "node": node, "status": ACTIVE, **held})
+		quietly(hold)
 		frappe.db.savepoint("recall_hold")
 		try:
 			placed.append(hold.insert(ignore_permissions=True).name)
+			held_now.append(held)
 		except frappe.UniqueValidationError:
 			frappe.db.rollback(save_point="recall_hold")
 			frappe.clear_last_message()
+	record_hold_events(HELD, recall.name, held_now)
 	return placed
 
 
+def quietly(hold):
+	"""No realtime notification for each of thousands of holds: Frappe queues a request's notifications
+	until its commit and compares each new one with every one queued before, so that a recall's holds cost
+	time quadratic in their number (minutes for 5,000 holds; tests/perf/bench_recall.py)."""
+	hold.flags.notify_update = False
+	return hold
+
+
 def release_holds(recall_name: str) -> None:
+	released = []
 	for name in frappe.get_all("Recall Hold", filters={"recall": recall_name, "status": ACTIVE}, pluck="name"):
-		hold = frappe.get_doc("Recall Hold", name)
+		hold = quietly(frappe.get_doc("Recall Hold", name))
 		hold.update({"status": RELEASED, "released_on": now_datetime()})
 		hold.save(ignore_permissions=True)
+		released.append({"item": hold.item, "batch_no": hold.batch_no, "serial_no": hold.serial_no})
+	record_hold_events(HOLD_RELEASED, recall_name, released)
 
 
 def refuse_moving_held_stock(doc, method=None) -> None:

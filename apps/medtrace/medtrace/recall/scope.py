@@ -45,7 +45,8 @@ def affected_population(scope_rows) -> dict:
 	units = [
 		{**identity(nodes[node]), "warehouse": warehouse, "qty_in_stock": qty}
 		for (node, warehouse), qty in stock.items()
-		if node in nodes and qty
+		# A warehouse ERPNext lets go negative holds nothing to recall.
+		if node in nodes and qty > 0
 	]
 	customers = defaultdict(float)
 	for key, movement in deliveries.items():

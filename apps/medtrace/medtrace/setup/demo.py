@@ -6,7 +6,7 @@ exercises the same hooks and validations as real use. Later features add their o
 
 import frappe
 from frappe.desk.page.setup_wizard.setup_wizard import setup_complete
-from frappe.utils import getdate, nowdate
+from frappe.utils import getdate, now_datetime, nowdate
 
 DEMO_COMPANY = "Suzhou Lumen Medical Devices Co., Ltd."
 DEMO_ABBR = "LMD"
@@ -203,7 +203,12 @@ def receive_demo_stock(company: str) -> None:
 
 
 DEMO_SUPPLIER = "Jiangsu Polymer Materials Co., Ltd."
-DEMO_CUSTOMERS = ("Suzhou Municipal Hospital", "Shanghai Ruijin Hospital", "East China Medical Distribution Co.")
+# Customer → the address recall notices go to.
+DEMO_CUSTOMERS = {
+	"Suzhou Municipal Hospital": "equipment@szmh.example",
+	"Shanghai Ruijin Hospital": "device-safety@ruijin.example",
+	"East China Medical Distribution Co.": "quality@ecmd.example",
+}
 RAW_MATERIALS = (
 	{"item_code": "LMD-RM-PP", "item_name": "Medical-grade Polypropylene Resin", "lot": "PP-2611-A", "qty": 50, "uom": "Kg"},
 	{"item_code": "LMD-RM-NDL", "item_name": "Hypodermic Needle 23G", "lot": "ND-2611-07", "qty": 600, "uom": "Nos"},
@@ -249,47 +254,76 @@ def ensure_inspection_template(name: str, parameter: str, low: float, high: floa
 	return name
 
 
-def make_syringe_lot(company: str) -> None:
-	"""A Work Order for syringes: BOM, DMR, transfer, moulding readings, manufacture, two inspections —
-	the DHR of the lot assembles itself along the way."""
+DEMO_MES = "Moulding MES"
+DEMO_MES_USER = "mes@lumen-medical.example"
+
+
+def make_syringe_lots(company: str, signing_password: str) -> None:
+	"""Two Work Orders for syringes: BOM, DMR, transfer, moulding readings (the second lot's sent by the MES
+	through the integration API), manufacture, two inspections — each lot's DHR assembles itself along the
+	way. The first lot is released by the quality approver's signature and shipped to hospitals and a
+	distributor; the second waits for its release."""
 	if frappe.db.exists("Work Order", {"production_item": "LMD-SYR-5ML", "docstatus": 1}):
 		return
+	bom = ensure_syringe_bom_and_dmr(company)
+	shipped = make_syringe_lot(company, bom, 300, readings_through_api=False)
+	release_dhr_of_lot(shipped, signing_password)
+	ship_demo_orders(company, shipped)
+	make_syringe_lot(company, bom, 200, readings_through_api=True)
+
+
+def ensure_syringe_lot_numbering() -> None:
+	"""Syringe lots numbered LJ + year, month + a monthly sequence, e.g. LJ26110001, by a UDI Coding Rule."""
+	if frappe.db.exists("UDI Coding Rule", {"item": "LMD-SYR-5ML"}):
+		return
+	frappe.get_doc(
+		{"doctype": "UDI Coding Rule", "number_type": "Lot", "applies_to": "Item", "item": "LMD-SYR-5ML", "sequence_digits": 4,
+		 "sequence_reset": "Monthly",
+		 "parts": [{"part": "Text", "text": "LJ"}, {"part": "Year (YY)"}, {"part": "Month (MM)"}, {"part": "Sequence"}]}
+	).insert()
+
+
+def ensure_syringe_bom_and_dmr(company: str) -> str:
 	bom = frappe.get_doc(
 		{"doctype": "BOM", "item": "LMD-SYR-5ML", "quantity": 1, "company": company,
 		 "items": [{"item_code": "LMD-RM-PP", "qty": 0.012, "rate": 2}, {"item_code": "LMD-RM-NDL", "qty": 1, "rate": 2}]}
 	).insert()
 	bom.submit()
-	leak = ensure_inspection_template("Syringe Leak Test", "Leak Rate (mbar/min)", 0, 0.5)
-	visual = ensure_inspection_template("Syringe Visual Inspection", "Visual Defects", 0, 0)
 	frappe.get_doc(
 		{"doctype": "Device Master Record", "item": "LMD-SYR-5ML", "bom": bom.name, "revision": "C",
 		 "requirements": [
-			 {"requirement_type": "Quality Inspection", "quality_inspection_template": leak},
-			 {"requirement_type": "Quality Inspection", "quality_inspection_template": visual},
-			 {"requirement_type": "Process Parameter", "parameter": "Moulding Temperature"},
-		 ]}
+			 {"requirement_type": "Quality Inspection", "quality_inspection_template": template}
+			 for template in syringe_inspection_templates()
+		 ] + [{"requirement_type": "Process Parameter", "parameter": "Moulding Temperature"}]}
 	).insert()
+	return bom.name
+
+
+def syringe_inspection_templates() -> dict[str, float]:
+	"""Template → the reading the demo's inspectors record."""
+	return {
+		ensure_inspection_template("Syringe Leak Test", "Leak Rate (mbar/min)", 0, 0.5): 0.2,
+		ensure_inspection_template("Syringe Visual Inspection", "Visual Defects", 0, 0): 0,
+	}
+
+
+def make_syringe_lot(company: str, bom: str, qty: int, readings_through_api: bool) -> str:
 	warehouse = {w: frappe.db.get_value("Warehouse", {"company": company, "warehouse_name": w}) for w in ("Stores", "Work In Progress", "Finished Goods")}
 	work_order = frappe.get_doc(
-		{"doctype": "Work Order", "production_item": "LMD-SYR-5ML", "bom_no": bom.name, "qty": 200, "company": company,
+		{"doctype": "Work Order", "production_item": "LMD-SYR-5ML", "bom_no": bom, "qty": qty, "company": company,
 		 "source_warehouse": warehouse["Stores"], "wip_warehouse": warehouse["Work In Progress"], "fg_warehouse": warehouse["Finished Goods"]}
 	).insert()
 	work_order.submit()
 	from erpnext.manufacturing.doctype.work_order.work_order import make_stock_entry
 
 	for purpose in ("Material Transfer for Manufacture", "Manufacture"):
-		entry = frappe.get_doc(make_stock_entry(work_order.name, purpose, 200))
+		entry = frappe.get_doc(make_stock_entry(work_order.name, purpose, qty))
 		entry.insert()
 		entry.submit()
 		if purpose == "Material Transfer for Manufacture":
-			for value in (231.5, 232.0, 230.8):
-				frappe.get_doc(
-					{"doctype": "Process Parameter Record", "parameter": "Moulding Temperature", "value": value, "unit": "°C",
-					 "lower_limit": "225", "upper_limit": "240", "work_order": work_order.name, "equipment": "Moulding press MP-3",
-					 "source": "MES"}
-				).insert()
+			record_moulding_temperatures(work_order.name, readings_through_api)
 	lot = frappe.db.get_value("Device History Record", {"work_order": work_order.name, "serial_no": ("is", "not set")}, "batch_no")
-	for template, reading in ((leak, 0.2), (visual, 0)):
+	for template, reading in syringe_inspection_templates().items():
 		inspection = frappe.get_doc(
 			{"doctype": "Quality Inspection", "inspection_type": "In Process", "reference_type": "Stock Entry",
 			 "reference_name": entry.name, "item_code": "LMD-SYR-5ML", "batch_no": lot, "sample_size": 5,
@@ -299,12 +333,82 @@ def make_syringe_lot(company: str) -> None:
 		inspection.readings[0].reading_1 = str(reading)
 		inspection.insert()
 		inspection.submit()
+	return lot
+
+
+def record_moulding_temperatures(work_order: str, through_api: bool) -> None:
+	readings = [{"parameter": "Moulding Temperature", "value": value, "unit": "°C", "lower_limit": 225, "upper_limit": 240,
+	             "work_order": work_order, "equipment": "Moulding press MP-3"} for value in (231.5, 232.0, 230.8)]
+	if not through_api:
+		for reading in readings:
+			frappe.get_doc(
+				{"doctype": "Process Parameter Record", **reading, "lower_limit": "225", "upper_limit": "240", "source": "MES"}
+			).insert()
+		return
+	# As the MES sends them: each message logged, validated and turned into a Process Parameter Record by
+	# the same code the background worker runs.
+	from medtrace.medtrace_integrations.inbound import process_message, receive_message
+
+	ensure_demo_mes()
+	names = []
+	frappe.set_user(DEMO_MES_USER)
+	for index, reading in enumerate(readings):
+		names.append(receive_message("mes.process_parameter.v1", f"{work_order}-T{index + 1}", {**reading, "recorded_at": now_datetime().isoformat()})["message"])
+	frappe.set_user("Administrator")
+	for name in names:
+		process_message(name)
+
+
+def ensure_demo_mes() -> None:
+	if not frappe.db.exists("User", DEMO_MES_USER):
+		user = frappe.get_doc(
+			{"doctype": "User", "email": DEMO_MES_USER, "first_name": "Moulding MES", "user_type": "System User", "send_welcome_email": 0}
+		).insert(ignore_permissions=True)
+		user.add_roles("MedTrace Production Operator")
+	if not frappe.db.exists("Integration System", DEMO_MES):
+		frappe.get_doc(
+			{"doctype": "Integration System", "system_name": DEMO_MES, "system_type": "MES", "api_user": DEMO_MES_USER,
+			 "company": DEMO_COMPANY}
+		).insert()
+
+
+def release_dhr_of_lot(lot: str, signing_password: str) -> None:
+	from medtrace.quality.dhr import release_device_history_record
+
+	approver = DEMO_PEOPLE[1][0]
+	dhr = frappe.db.get_value("Device History Record", {"batch_no": lot, "serial_no": ("is", "not set")})
+	frappe.set_user(approver)
+	release_device_history_record(dhr, password=signing_password, reason="Lot record reviewed")
+	frappe.set_user("Administrator")
+
+
+# Customer → (syringes of the released lot, infusion pumps).
+DEMO_SHIPMENTS = {
+	"Suzhou Municipal Hospital": (120, 2),
+	"Shanghai Ruijin Hospital": (80, 1),
+	"East China Medical Distribution Co.": (60, 0),
+}
+
+
+def ship_demo_orders(company: str, lot: str) -> None:
+	finished = frappe.db.get_value("Warehouse", {"company": company, "warehouse_name": "Finished Goods"})
+	pumps = iter(frappe.get_all("Serial No", filters={"item_code": "LMD-PUMP-200", "warehouse": finished}, pluck="name", order_by="name"))
+	for customer, (syringes, pump_count) in DEMO_SHIPMENTS.items():
+		note = frappe.new_doc("Delivery Note")
+		note.update({"customer": customer, "company": company, "posting_date": nowdate()})
+		note.append("items", {"item_code": "LMD-SYR-5ML", "qty": syringes, "rate": 3.5, "warehouse": finished, "batch_no": lot,
+		                      "use_serial_batch_fields": 1})
+		if pump_count:
+			note.append("items", {"item_code": "LMD-PUMP-200", "qty": pump_count, "rate": 9800, "warehouse": finished,
+			                      "serial_no": "\n".join(next(pumps) for _pump in range(pump_count)), "use_serial_batch_fields": 1})
+		note.insert()
+		note.submit()
 
 
 def ensure_customers() -> None:
-	for customer in DEMO_CUSTOMERS:
+	for customer, email in DEMO_CUSTOMERS.items():
 		if not frappe.db.exists("Customer", customer):
-			frappe.get_doc({"doctype": "Customer", "customer_name": customer, "customer_type": "Company"}).insert()
+			frappe.get_doc({"doctype": "Customer", "customer_name": customer, "customer_type": "Company", "email_id": email}).insert()
 
 
 def load_demo(signing_password: str) -> None:
@@ -313,13 +417,70 @@ def load_demo(signing_password: str) -> None:
 	ensure_exchange_rates()
 	for device in DEMO_DEVICES:
 		ensure_device(device, DEMO_COMPANY, signing_password)
+	ensure_syringe_lot_numbering()
 	receive_demo_stock(DEMO_COMPANY)
 	ensure_raw_materials(DEMO_COMPANY)
 	ensure_customers()
-	make_syringe_lot(DEMO_COMPANY)
 	ensure_demo_people(signing_password)
+	make_syringe_lots(DEMO_COMPANY, signing_password)
 	make_change_request(signing_password)
+	make_complaint_and_drill(signing_password)
+	fill_the_dashboard()
 	frappe.db.commit()
+
+
+DEMO_EMAIL_ACCOUNT = "Lumen Medical Notifications"
+DEMO_DRILL_TITLE = "Q4 mock recall: polypropylene lot PP-2611-A"
+
+
+def make_complaint_and_drill(signing_password: str) -> None:
+	"""A hospital's complaint about a syringe of the shipped lot, and a mock recall drill on the resin lot
+	both syringe lots were moulded from, scoped and notified (a drill sends nothing)."""
+	from medtrace.quality.esignature import apply_workflow
+
+	if frappe.db.exists("Recall", {"title": DEMO_DRILL_TITLE}):
+		return
+	ensure_demo_email_account()
+	shipped_lot = frappe.db.get_value("Traceability Event", {"event": "Lot Released"}, "batch_no")
+	frappe.set_user(DEMO_PEOPLE[0][0])
+	frappe.get_doc(
+		{"doctype": "Customer Complaint", "reporter_name": "Wang Fang, head nurse", "reporter_contact": "+86 512 6522 0000",
+		 "customer": "Suzhou Municipal Hospital", "received_on": nowdate(), "event_date": nowdate(),
+		 "scanned_udi": frappe.db.get_value("Batch", shipped_lot, "udi_element_string"), "patient_involvement": "None",
+		 "event_description": "Plunger stiff on three syringes of one box; no patient use.", "status": "Under Investigation"}
+	).insert()
+	syringe_lots = frappe.get_all("Batch", filters={"item": "LMD-SYR-5ML", "name": ("like", "LJ%")}, pluck="name", order_by="name")
+	drill = frappe.get_doc(
+		{"doctype": "Recall", "title": DEMO_DRILL_TITLE, "is_drill": 1, "classification": "Class II", "trigger": "Supplier Notice",
+		 "reason": "Rehearsal: the resin supplier reports a possible additive contamination of lot PP-2611-A.",
+		 "scope": [{"batch_no": RAW_MATERIALS[0]["lot"]}], "expected_population": "\n".join([RAW_MATERIALS[0]["lot"], *syringe_lots])}
+	).insert()
+	apply_workflow(drill, "Scope Recall")
+	apply_workflow(frappe.get_doc("Recall", drill.name), "Mark Notified")
+	frappe.set_user("Administrator")
+
+
+def ensure_demo_email_account() -> None:
+	"""Recall notices are queued through the default outgoing account; the demo's has no password, so
+	Frappe does not connect to its server until an administrator completes it."""
+	if not frappe.db.exists("Email Account", DEMO_EMAIL_ACCOUNT):
+		frappe.get_doc(
+			{"doctype": "Email Account", "email_account_name": DEMO_EMAIL_ACCOUNT, "email_id": "quality@lumen-medical.example",
+			 "enable_outgoing": 1, "default_outgoing": 1, "smtp_server": "smtp.lumen-medical.example", "no_smtp_authentication": 1}
+		).insert(ignore_permissions=True)
+
+
+def fill_the_dashboard() -> None:
+	"""What the hourly data-quality run and a quality engineer's first traces would leave, so the dashboard
+	shows real figures from the start."""
+	from medtrace.quality.data_quality import evaluate_all_rules
+	from medtrace.traceability.api import get_trace
+
+	evaluate_all_rules()
+	for material in RAW_MATERIALS:
+		get_trace(material["lot"], direction="forward")
+	for lot in frappe.get_all("Batch", filters={"item": "LMD-SYR-5ML", "name": ("like", "LJ%")}, pluck="name"):
+		get_trace(lot, direction="backward")
 
 
 def ensure_demo_people(password: str) -> None:

@@ -24,6 +24,7 @@ FIXTURE_FILES = (
 	("Custom Field", "custom_field.json"),
 	("Report", "report.json"),
 	("Data Quality Rule", "data_quality_rule.json"),
+	("Email Template", "email_template.json"),
 )
 
 # Run statistics of data-quality rules belong to the site, not to the shipped rule.

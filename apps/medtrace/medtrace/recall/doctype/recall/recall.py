@@ -4,9 +4,12 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import flt, now_datetime, today
+from frappe.utils import flt, now_datetime, time_diff_in_seconds, today
 
+from medtrace.recall.drill import accuracy, expected_identifiers, found_identifiers, trace_seconds
 from medtrace.recall.holds import place_holds, release_holds
+from medtrace.recall.mass_balance import timed_mass_balance
+from medtrace.recall.notifications import NOTIFICATION_FIELDS, notify_customers
 from medtrace.recall.scope import affected_population
 from medtrace.traceability.trace_links import QTY_PRECISION
 
@@ -23,12 +26,24 @@ class Recall(Document):
 		from frappe.types import DF
 		from medtrace.recall.doctype.recall_affected_unit.recall_affected_unit import RecallAffectedUnit
 		from medtrace.recall.doctype.recall_customer.recall_customer import RecallCustomer
+		from medtrace.recall.doctype.recall_mass_balance.recall_mass_balance import RecallMassBalance
 		from medtrace.recall.doctype.recall_scope.recall_scope import RecallScope
 
+		accounted_for_on: DF.Datetime | None
+		accounted_for_seconds: DF.Float
 		affected_units: DF.Table[RecallAffectedUnit]
+		back_trace_seconds: DF.Float
 		classification: DF.Literal["Class I", "Class II", "Class III", "Field Safety Corrective Action"]
+		customer_list_seconds: DF.Float
 		customers: DF.Table[RecallCustomer]
+		drill_accuracy: DF.Percent
+		drill_missed: DF.SmallText | None
+		drill_unexpected: DF.SmallText | None
+		expected_population: DF.SmallText | None
+		forward_trace_seconds: DF.Float
 		is_drill: DF.Check
+		mass_balance: DF.Table[RecallMassBalance]
+		mass_balance_seconds: DF.Float
 		reason: DF.SmallText
 		scope: DF.Table[RecallScope]
 		scope_seconds: DF.Float
@@ -53,6 +68,8 @@ class Recall(Document):
 			self.find_affected_population()
 		self.validate_customers()
 		self.update_accounting()
+		if self.is_drill:
+			self.update_drill_results()
 		if self.has_value_changed("status") and self.status == CLOSED:
 			self.validate_accounted_for()
 
@@ -61,6 +78,8 @@ class Recall(Document):
 			return
 		if self.status == SCOPED and not self.is_drill:
 			place_holds(self)
+		elif self.status == "Notified":
+			notify_customers(self)
 		elif self.status == CLOSED:
 			release_holds(self.name)
 
@@ -107,10 +126,38 @@ class Recall(Document):
 					"acknowledged_on": row.acknowledged_on if row else None,
 					"units_returned": row.units_returned if row else 0,
 					"units_corrected": row.units_corrected if row else 0,
+					**({field: row.get(field) for field in NOTIFICATION_FIELDS} if row else {}),
 				},
 			)
 		self.scoped_on = now_datetime()
 		self.scope_seconds = population["seconds"]
+		self.update_mass_balance()
+		if self.is_drill:
+			self.back_trace_seconds = trace_seconds(self.scope, "backward")
+			self.forward_trace_seconds = trace_seconds(self.scope, "forward")
+			self.customer_list_seconds = population["seconds"]
+
+	def update_mass_balance(self):
+		rows, seconds = timed_mass_balance(self.affected_units)
+		self.set("mass_balance", rows)
+		if self.is_drill:
+			self.mass_balance_seconds = seconds
+
+	def update_drill_results(self):
+		"""How well the drill found the population expected of it, and when its units were first all
+		accounted for."""
+		expected = expected_identifiers(self.expected_population)
+		if expected and self.scoped_on:
+			found = found_identifiers(self.affected_units)
+			self.drill_accuracy = accuracy(found, expected)
+			self.drill_missed = "\n".join(sorted(expected - found)) or None
+			self.drill_unexpected = "\n".join(sorted(found - expected)) or None
+		else:
+			self.drill_accuracy, self.drill_missed, self.drill_unexpected = 0, None, None
+		accounted_for = not flt(self.units_unaccounted) and all(row.acknowledged for row in self.customers)
+		if self.scoped_on and not self.accounted_for_on and accounted_for:
+			self.accounted_for_on = now_datetime()
+			self.accounted_for_seconds = time_diff_in_seconds(self.accounted_for_on, self.scoped_on)
 
 	def validate_customers(self):
 		for row in self.customers:

@@ -16,6 +16,10 @@ class RecallCustomer(Document):
 		acknowledged: DF.Check
 		acknowledged_on: DF.Date | None
 		customer: DF.Link
+		email_queue: DF.Data | None
+		notification_email: DF.Data | None
+		notification_status: DF.Literal["", "Queued", "Not Sent (Drill)"]
+		notified_on: DF.Datetime | None
 		parent: DF.Data
 		parentfield: DF.Data
 		parenttype: DF.Data
