@@ -449,7 +449,10 @@ def make_complaint_and_drill(signing_password: str) -> None:
 		 "scanned_udi": frappe.db.get_value("Batch", shipped_lot, "udi_element_string"), "patient_involvement": "None",
 		 "event_description": "Plunger stiff on three syringes of one box; no patient use.", "status": "Under Investigation"}
 	).insert()
-	syringe_lots = frappe.get_all("Batch", filters={"item": "LMD-SYR-5ML", "name": ("like", "LJ%")}, pluck="name", order_by="name")
+	# What the quality engineer works out before the drill: the lots moulded from the resin, per their DHRs.
+	syringe_lots = frappe.get_all(
+		"Device History Record", filters={"item": "LMD-SYR-5ML", "serial_no": ("is", "not set")}, pluck="batch_no", order_by="batch_no"
+	)
 	drill = frappe.get_doc(
 		{"doctype": "Recall", "title": DEMO_DRILL_TITLE, "is_drill": 1, "classification": "Class II", "trigger": "Supplier Notice",
 		 "reason": "Rehearsal: the resin supplier reports a possible additive contamination of lot PP-2611-A.",
