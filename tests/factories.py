@@ -1,5 +1,7 @@
 """Builders for the ERPNext and MedTrace documents tests need, inserted through the document API."""
 
+from contextlib import contextmanager
+
 import frappe
 from biip.checksums import gs1_standard_check_digit
 
@@ -100,3 +102,13 @@ def signed_workflow_action(doc, action: str, password: str | None = None, **cred
 def released(di):
 	"""A UDI-DI taken through its release workflow: submitted, then approved by signature."""
 	return signed_workflow_action(signed_workflow_action(di, "Submit for Approval"), "Approve")
+
+
+@contextmanager
+def acting_as(user: str):
+	"""The session's user for the block; Administrator, what the tests act as, again afterwards."""
+	frappe.set_user(user)
+	try:
+		yield user
+	finally:
+		frappe.set_user("Administrator")

@@ -6,10 +6,12 @@ import threading
 
 import frappe
 import pytest
-from factories import make_item, receive_stock, signed_workflow_action
+from factories import acting_as, make_item, receive_stock, signed_workflow_action
 from medtrace.quality.esignature import SignatureError
 from medtrace.recall.doctype.recall.recall import place_recall_holds, scope_recall
+from medtrace.setup.permissions import WAREHOUSE_OPERATOR
 from medtrace.traceability.trace_links import node_key
+from test_roles import user_with_role  # noqa: F401 (fixture)
 from test_trace_links import (
 	FINISHED,
 	FORWARD,
@@ -193,19 +195,13 @@ def test_bad_input_is_refused_with_a_message(plant):
 	assert "is not an action" in refusal(lambda: signed_workflow_action(make_recall(plant, "RA"), "Close"))
 
 
-def test_scoping_and_holding_need_write_rights_on_the_recall(plant):
+def test_scoping_and_holding_need_write_rights_on_the_recall(plant, user_with_role):
 	recall = make_recall(plant, "RA")
-	user = frappe.get_doc({"doctype": "User", "email": f"recall.reader.{plant.tag.lower()}@medtrace-test.example", "first_name": "Reader",
-	                       "send_welcome_email": 0}).insert(ignore_permissions=True)
-	user.add_roles("MedTrace Warehouse Operator")
-	frappe.set_user(user.name)
-	try:
+	with acting_as(user_with_role(WAREHOUSE_OPERATOR)):
 		with pytest.raises(frappe.PermissionError):
 			scope_recall(recall.name)
 		with pytest.raises(frappe.PermissionError):
 			place_recall_holds(recall.name)
-	finally:
-		frappe.set_user("Administrator")
 
 
 def test_concurrent_holds_for_overlapping_recalls_end_consistent(test_site):

@@ -7,13 +7,15 @@ import unicodedata
 
 import frappe
 import pytest
-from factories import signed_workflow_action
+from factories import acting_as, signed_workflow_action
 from frappe.desk.query_report import run as run_report
 from frappe.utils import flt, today
 from medtrace.recall.mass_balance import recalculate_mass_balance
+from medtrace.setup.permissions import WAREHOUSE_OPERATOR
 from medtrace.traceability.trace_links import node_key
 from pypdf import PdfReader
 from test_recall import TO_CLOSING, make_recall, refusal
+from test_roles import user_with_role  # noqa: F401 (fixture)
 from test_trace_links import FINISHED, FORWARD, STORES, build_scenario
 
 BALANCE_COLUMNS = ("qty_received", "qty_consumed", "qty_in_stock", "qty_delivered", "qty_returned", "qty_scrapped", "qty_unexplained")
@@ -147,18 +149,9 @@ def test_the_recall_report_renders_to_pdf(plant, web_server, monkeypatch):
 	assert plant.name("SA1") in compact and "".join(plant.customers["A"][0].split()) in compact
 
 
-def test_recalculating_the_mass_balance_refuses_bad_input(plant):
+def test_recalculating_the_mass_balance_refuses_bad_input(plant, user_with_role):
 	assert "does not exist" in refusal(lambda: recalculate_mass_balance("RCL-NO-SUCH-RECALL"))
 	recall = make_recall(plant, "RA")
 	assert "Scope recall" in refusal(lambda: recalculate_mass_balance(recall.name))
-	user = frappe.get_doc(
-		{"doctype": "User", "email": f"drill.reader.{plant.tag.lower()}@medtrace-test.example", "first_name": "Reader",
-		 "send_welcome_email": 0}
-	).insert(ignore_permissions=True)
-	user.add_roles("MedTrace Warehouse Operator")
-	frappe.set_user(user.name)
-	try:
-		with pytest.raises(frappe.PermissionError):
-			recalculate_mass_balance(recall.name)
-	finally:
-		frappe.set_user("Administrator")
+	with acting_as(user_with_role(WAREHOUSE_OPERATOR)), pytest.raises(frappe.PermissionError):
+		recalculate_mass_balance(recall.name)

@@ -9,9 +9,11 @@ import io
 
 import frappe
 import pytest
-from factories import signed_workflow_action
+from factories import acting_as, signed_workflow_action
 from medtrace.recall.notifications import send_recall_notifications
+from medtrace.setup.permissions import WAREHOUSE_OPERATOR
 from test_recall import make_recall, refusal
+from test_roles import user_with_role  # noqa: F401 (fixture)
 from test_trace_links import build_scenario
 
 
@@ -119,15 +121,8 @@ def test_a_drill_records_what_it_would_send_and_sends_nothing(plant):
 	assert frappe.db.count("Email Queue") == before
 
 
-def test_sending_again_needs_write_rights_and_a_notified_recall(plant):
+def test_sending_again_needs_write_rights_and_a_notified_recall(plant, user_with_role):
 	recall = make_recall(plant, "RA")
 	assert "customers are notified from the Notified state" in refusal(lambda: send_recall_notifications(recall.name))
-	user = frappe.get_doc({"doctype": "User", "email": f"notify.reader.{plant.tag.lower()}@medtrace-test.example", "first_name": "Reader",
-	                       "send_welcome_email": 0}).insert(ignore_permissions=True)
-	user.add_roles("MedTrace Warehouse Operator")
-	frappe.set_user(user.name)
-	try:
-		with pytest.raises(frappe.PermissionError):
-			send_recall_notifications(recall.name)
-	finally:
-		frappe.set_user("Administrator")
+	with acting_as(user_with_role(WAREHOUSE_OPERATOR)), pytest.raises(frappe.PermissionError):
+		send_recall_notifications(recall.name)
