@@ -440,7 +440,7 @@ def make_complaint_and_drill(signing_password: str) -> None:
 
 	if frappe.db.exists("Recall", {"title": DEMO_DRILL_TITLE}):
 		return
-	ensure_demo_email_account()
+	ensure_outgoing_email_account(DEMO_EMAIL_ACCOUNT, "quality@lumen-medical.example", "smtp.lumen-medical.example")
 	shipped_lot = frappe.db.get_value("Traceability Event", {"event": "Lot Released"}, "batch_no")
 	frappe.set_user(DEMO_PEOPLE[0][0])
 	frappe.get_doc(
@@ -463,13 +463,14 @@ def make_complaint_and_drill(signing_password: str) -> None:
 	frappe.set_user("Administrator")
 
 
-def ensure_demo_email_account() -> None:
-	"""Recall notices are queued through the default outgoing account; the demo's has no password, so
-	Frappe does not connect to its server until an administrator completes it."""
-	if not frappe.db.exists("Email Account", DEMO_EMAIL_ACCOUNT):
+def ensure_outgoing_email_account(account: str, email_id: str, smtp_server: str) -> None:
+	"""The default outgoing account recall notices are queued through. It has no password, and its server
+	is not localhost, so Frappe does not connect to the server when it is saved; nothing is sent until an
+	administrator completes it."""
+	if not frappe.db.exists("Email Account", account):
 		frappe.get_doc(
-			{"doctype": "Email Account", "email_account_name": DEMO_EMAIL_ACCOUNT, "email_id": "quality@lumen-medical.example",
-			 "enable_outgoing": 1, "default_outgoing": 1, "smtp_server": "smtp.lumen-medical.example", "no_smtp_authentication": 1}
+			{"doctype": "Email Account", "email_account_name": account, "email_id": email_id, "enable_outgoing": 1,
+			 "default_outgoing": 1, "smtp_server": smtp_server, "no_smtp_authentication": 1}
 		).insert(ignore_permissions=True)
 
 

@@ -134,7 +134,7 @@ class Recall(Document):
 		self.update_mass_balance()
 		if self.is_drill:
 			self.back_trace_seconds = trace_seconds(self.scope, "backward")
-			self.forward_trace_seconds = trace_seconds(self.scope, "forward")
+			self.forward_trace_seconds = population["forward_trace_seconds"]
 			self.customer_list_seconds = population["seconds"]
 
 	def update_mass_balance(self):

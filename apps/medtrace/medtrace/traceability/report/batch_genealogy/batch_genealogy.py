@@ -8,7 +8,7 @@ import frappe
 from frappe import _
 
 from medtrace.traceability.api import trace_for_report
-from medtrace.traceability.trace_views import report_columns, translated
+from medtrace.traceability.trace_views import node_cells, node_columns, report_columns
 from medtrace.traceability.tree import trace_tree
 
 
@@ -26,14 +26,7 @@ def execute(filters=None):
 def columns() -> list[dict]:
 	return report_columns([
 		{"fieldname": "relation", "label": _("Genealogy"), "fieldtype": "Data", "width": 110},
-		{"fieldname": "name", "label": _("Lot / Serial No"), "fieldtype": "Dynamic Link", "options": "node_doctype", "width": 210},
-		{"fieldname": "node_doctype", "label": _("Record Type"), "fieldtype": "Data", "hidden": 1},
-		{"fieldname": "record_type", "label": _("Record Type"), "fieldtype": "Data", "width": 110},
-		{"fieldname": "item", "label": _("Item"), "fieldtype": "Link", "options": "Item", "width": 140},
-		{"fieldname": "item_name", "label": _("Item Name"), "fieldtype": "Data", "width": 160},
-		{"fieldname": "udi", "label": _("UDI"), "fieldtype": "Data", "width": 240},
-		{"fieldname": "qty", "label": _("Qty"), "fieldtype": "Float", "width": 80},
-		{"fieldname": "uom", "label": _("UOM"), "fieldtype": "Data", "width": 70},
+		*node_columns(),
 		{"fieldname": "depth", "label": _("Depth"), "fieldtype": "Int", "width": 70},
 		{"fieldname": "consumed_qty", "label": _("Consumed Qty"), "fieldtype": "Float", "width": 100},
 		{"fieldname": "attributed_qty", "label": _("Attributed Qty"), "fieldtype": "Float", "width": 100},
@@ -50,14 +43,7 @@ def tree_row(row: dict, relation: str) -> dict:
 	return {
 		"indent": row["indent"],
 		"relation": relation,
-		"name": node["name"],
-		"node_doctype": node["doctype"],
-		"record_type": translated(node["doctype"]),
-		"item": node["item"],
-		"item_name": node["item_name"],
-		"udi": node["udi"],
-		"qty": node["qty"],
-		"uom": node["uom"],
+		**node_cells(node),
 		"depth": node["depth"],
 		"consumed_qty": link.get("qty"),
 		"attributed_qty": link.get("attributed_qty"),

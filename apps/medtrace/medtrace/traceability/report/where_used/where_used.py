@@ -8,7 +8,7 @@ import frappe
 from frappe import _
 
 from medtrace.traceability.api import trace_for_report
-from medtrace.traceability.trace_views import component_quantities, report_columns, translated
+from medtrace.traceability.trace_views import component_quantities, node_cells, node_columns, report_columns
 
 
 def execute(filters=None):
@@ -31,14 +31,7 @@ def execute(filters=None):
 		rows.append(
 			{
 				"depth": node["depth"],
-				"name": node["name"],
-				"node_doctype": node["doctype"],
-				"record_type": translated(node["doctype"]),
-				"item": node["item"],
-				"item_name": node["item_name"],
-				"udi": node["udi"],
-				"qty": node["qty"],
-				"uom": node["uom"],
+				**node_cells(node),
 				"component_qty": held.get(node["node"], 0),
 				"component_uom": component["uom"],
 				"in_stock": node["in_stock"],
@@ -51,14 +44,7 @@ def execute(filters=None):
 def columns() -> list[dict]:
 	return report_columns([
 		{"fieldname": "depth", "label": _("Depth"), "fieldtype": "Int", "width": 70},
-		{"fieldname": "name", "label": _("Lot / Serial No"), "fieldtype": "Dynamic Link", "options": "node_doctype", "width": 200},
-		{"fieldname": "node_doctype", "label": _("Record Type"), "fieldtype": "Data", "hidden": 1},
-		{"fieldname": "record_type", "label": _("Record Type"), "fieldtype": "Data", "width": 110},
-		{"fieldname": "item", "label": _("Item"), "fieldtype": "Link", "options": "Item", "width": 140},
-		{"fieldname": "item_name", "label": _("Item Name"), "fieldtype": "Data", "width": 160},
-		{"fieldname": "udi", "label": _("UDI"), "fieldtype": "Data", "width": 240},
-		{"fieldname": "qty", "label": _("Qty"), "fieldtype": "Float", "width": 80},
-		{"fieldname": "uom", "label": _("UOM"), "fieldtype": "Data", "width": 70},
+		*node_columns(),
 		{"fieldname": "component_qty", "label": _("Component Qty Contained"), "fieldtype": "Float", "width": 150},
 		{"fieldname": "component_uom", "label": _("Component UOM"), "fieldtype": "Data", "width": 100},
 		{"fieldname": "in_stock", "label": _("In Stock"), "fieldtype": "Float", "width": 80},
