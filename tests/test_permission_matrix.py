@@ -53,6 +53,7 @@ DOCTYPES = {
 	"Integration System":       ("r",     "r",     "",        "",        "",       "",   ""),
 	"Integration Message":      ("r",     "rw",    "",        "r",       "r",      "",   ""),
 	"Trace Link":               ("r",     "r",     "r",       "",        "",       "",   ""),
+	"Trace Node Stock":         ("r",     "r",     "r",       "",        "",       "",   ""),
 	"UDI Label Log":            ("r",     "r",     "r",       "",        "",       "",   ""),
 	"Trace Query Log":          ("r",     "r",     "",        "",        "",       "",   ""),
 	"Traceability Event":       ("r",     "r",     "r",       "r",       "r",      "",   ""),

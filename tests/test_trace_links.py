@@ -430,6 +430,38 @@ def test_rebuild_gives_exactly_the_links_the_hooks_kept(plant):
 	assert scenario_links(plant) == kept
 
 
+def lot_stock_kept(plant: Plant) -> dict:
+	lots = [node for node in plant.nodes.values() if node.startswith("Batch::")]
+	rows = frappe.get_all("Trace Node Stock", filters={"node": ("in", lots)}, fields=["node", "warehouse", "balance_qty"])
+	return {(plant.symbol(row.node), row.warehouse): row.balance_qty for row in rows if row.balance_qty}
+
+
+def lot_stock_in_erpnext(plant: Plant) -> dict:
+	from erpnext.stock.doctype.batch.batch import get_batch_qty
+
+	return {
+		(symbol, row.warehouse): row.qty
+		for symbol, node in plant.nodes.items() if node.startswith("Batch::")
+		for row in get_batch_qty(batch_no=plant.name(symbol)) if row.qty
+	}
+
+
+def test_lot_stock_kept_with_the_links_is_erpnexts_own(plant):
+	"""Trace Node Stock, kept by the hooks through receipts, production, deliveries, a return and a cancelled
+	entry, holds in each warehouse what ERPNext's stock ledger holds; a rebuild keeps it, and the hooks go on
+	adding to the rebuilt rows."""
+	expected = lot_stock_in_erpnext(plant)
+	assert {symbol for symbol, _warehouse in expected} >= {"RB", "SA1", "SA2"}
+	assert lot_stock_kept(plant) == expected
+	rebuild_trace_links()
+	assert lot_stock_kept(plant) == expected
+	plant.stock_entry("ISSUE", "Material Issue", [{"item_code": plant.items.resin, "qty": 2, "batch_no": plant.name("RB"), "s_warehouse": STORES}])
+	assert lot_stock_kept(plant)[("RB", STORES)] == expected[("RB", STORES)] - 2 == lot_stock_in_erpnext(plant)[("RB", STORES)]
+	# The hook added to the row the rebuild wrote, not to a second row of the same lot and warehouse.
+	warehouses = frappe.get_all("Trace Node Stock", filters={"node": plant.nodes["RB"]}, pluck="warehouse")
+	assert STORES in warehouses and len(warehouses) == len(set(warehouses))
+
+
 def test_serial_numbers_of_a_batch_are_traced_with_it():
 	"""Devices tracked by lot and serial: each serial is a node of its own, and the lot includes them."""
 	plant = Plant()

@@ -116,7 +116,7 @@ def insert_rows(frappe, doctype: str, fields: list[str], rows, chunk: int = 5_00
 
 
 def write_plant(frappe) -> dict:
-	from medtrace.traceability.trace_links import LINK_FIELDS, NUMERIC_DEFAULTS
+	from medtrace.traceability.trace_links import LINK_FIELDS, NUMERIC_DEFAULTS, rebuild_node_stock
 
 	start = datetime.datetime.now().replace(microsecond=0) - datetime.timedelta(days=400)
 	meta = ["name", "creation", "modified", "owner", "modified_by"]
@@ -139,6 +139,9 @@ def write_plant(frappe) -> dict:
 			yield (f"perf{number:012d}", when, when, "Administrator", "Administrator", *(values.get(field) for field in LINK_FIELDS))
 
 	counts = {"Trace Link": insert_rows(frappe, "Trace Link", [*meta, *LINK_FIELDS], link_rows())}
+	# What the hooks keep with each voucher's links, kept here once for all of them.
+	rebuild_node_stock()
+	counts["Trace Node Stock"] = frappe.db.count("Trace Node Stock", {"node": ("like", "Batch::PERF-%")})
 
 	# What ERPNext keeps of the same vouchers: a bundle per voucher and direction, an entry per lot or serial.
 	def vouchers():
@@ -334,6 +337,7 @@ def delete_plant(frappe) -> None:
 		("Customer", "PERF %"),
 	):
 		frappe.db.sql(f"delete from `tab{doctype}` where name like %s", pattern)
+	frappe.db.sql("delete from `tabTrace Node Stock` where node like 'Batch::PERF-%%'")
 	frappe.db.commit()
 
 

@@ -25,8 +25,8 @@ from frappe.query_builder import DocType
 from frappe.query_builder.functions import Coalesce, Sum
 from frappe.utils import flt
 
-from medtrace.traceability.engine import ORIGIN_EVENTS, RETURNED_TO_SUPPLIER
-from medtrace.traceability.trace_links import QTY_PRECISION, node_key, parse_node_key
+from medtrace.traceability.engine import RETURNED_TO_SUPPLIER
+from medtrace.traceability.trace_links import ORIGIN_EVENTS, QTY_PRECISION, node_key, parse_node_key
 
 # A remainder below this is the rounding of fractional quantities, not a missing record.
 TOLERANCE = 1e-6
