@@ -82,6 +82,26 @@ def make_delivery(customer: str, item_code: str, qty: float, warehouse: str, sub
 	return note
 
 
+def make_integration_system(system_type: str, roles) -> frappe._dict:
+	"""An Integration System with its own API user and key, committed so the web server and worker see it."""
+	from frappe.core.doctype.user.user import generate_keys
+
+	suffix = frappe.generate_hash(length=6)
+	prefix = system_type.lower()
+	user = frappe.get_doc(
+		{"doctype": "User", "email": f"{prefix}-{suffix}@medtrace-test.example", "first_name": f"{system_type} {suffix}", "send_welcome_email": 0}
+	).insert(ignore_permissions=True)
+	user.add_roles(*roles)
+	secret = generate_keys(user.name)["api_secret"]
+	api_key = frappe.db.get_value("User", user.name, "api_key")
+	system = frappe.get_doc(
+		{"doctype": "Integration System", "system_name": f"{system_type} {suffix}", "system_type": system_type, "api_user": user.name,
+		 "company": TEST_COMPANY, "default_warehouse": default_warehouse()}
+	).insert()
+	frappe.db.commit()
+	return frappe._dict(name=system.name, token=f"token {api_key}:{secret}", api_user=user.name)
+
+
 def can_sign(user: str) -> str:
 	"""Give a test user the password they sign with."""
 	from frappe.utils.password import update_password

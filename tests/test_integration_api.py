@@ -9,7 +9,7 @@ import urllib.request
 import frappe
 import pytest
 
-from factories import make_device_identifier, make_item, receive_stock
+from factories import make_device_identifier, make_integration_system, make_item, receive_stock
 from medtrace.medtrace_integrations.inbound import replay_message
 from offline_seed import TEST_COMPANY
 from test_production_udi import make_batch, released
@@ -19,22 +19,7 @@ SYSTEM_ROLES = ("MedTrace Production Operator", "MedTrace Quality Engineer", "St
 
 @pytest.fixture(scope="module")
 def mes(test_site):
-	"""An Integration System with its own API user and key, committed so the web server and worker see it."""
-	suffix = frappe.generate_hash(length=6)
-	user = frappe.get_doc(
-		{"doctype": "User", "email": f"mes-{suffix}@medtrace-test.example", "first_name": f"MES {suffix}", "send_welcome_email": 0}
-	).insert(ignore_permissions=True)
-	user.add_roles(*SYSTEM_ROLES)
-	from frappe.core.doctype.user.user import generate_keys
-
-	secret = generate_keys(user.name)["api_secret"]
-	api_key = frappe.db.get_value("User", user.name, "api_key")
-	system = frappe.get_doc(
-		{"doctype": "Integration System", "system_name": f"MES {suffix}", "system_type": "MES", "api_user": user.name,
-		 "company": TEST_COMPANY, "default_warehouse": frappe.db.get_value("Warehouse", {"company": TEST_COMPANY, "warehouse_name": "Stores"})}
-	).insert()
-	frappe.db.commit()
-	return frappe._dict(name=system.name, token=f"token {api_key}:{secret}")
+	return make_integration_system("MES", SYSTEM_ROLES)
 
 
 def call(web_server, token, method, data=None, http_method="POST"):
@@ -210,3 +195,50 @@ def test_openapi_document_is_served_and_matches_the_repository(web_server, mes):
 	assert status == 200
 	assert body["message"] == openapi_document()
 	assert json.loads((APP_SOURCE / "docs" / "openapi.json").read_text()) == openapi_document()
+
+
+def test_drains_share_a_backlog_without_waiting_on_each_other(test_site, mes):
+	"""Two drains on two connections: while one holds the oldest waiting message, the other takes the next
+	one at once instead of waiting for the lock; a message no drain holds any more is taken again."""
+	import threading
+
+	from medtrace.medtrace_integrations.inbound import claim_next_message
+
+	names = []
+	for minutes_ago in (600, 599):
+		log = frappe.get_doc(
+			{"doctype": "Integration Message", "integration_system": mes.name, "message_type": "mes.process_parameter.v1",
+			 "client_message_id": frappe.generate_hash(length=12), "payload": "{}", "status": "Queued",
+			 "received_at": frappe.utils.add_to_date(frappe.utils.now_datetime(), minutes=-minutes_ago)}
+		).insert(ignore_permissions=True)
+		names.append(log.name)
+	frappe.db.commit()
+	sites_path, claimed, holding, release = frappe.local.sites_path, {}, threading.Event(), threading.Event()
+
+	def first_drain() -> None:
+		frappe.init(site=test_site, sites_path=sites_path)
+		frappe.connect()
+		try:
+			claimed["first"] = claim_next_message()
+			holding.set()
+			release.wait(timeout=60)
+			frappe.db.rollback()
+		finally:
+			frappe.destroy()
+
+	thread = threading.Thread(target=first_drain)
+	thread.start()
+	try:
+		assert holding.wait(timeout=60)
+		started = time.monotonic()
+		second = claim_next_message()
+		assert time.monotonic() - started < 5
+		assert (claimed["first"], second) == (names[0], names[1])
+	finally:
+		release.set()
+		thread.join(timeout=60)
+	frappe.db.rollback()
+	assert claim_next_message() == names[0]
+	frappe.db.rollback()
+	frappe.db.delete("Integration Message", {"name": ("in", names)})
+	frappe.db.commit()

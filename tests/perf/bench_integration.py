@@ -72,6 +72,21 @@ def wait_until_processed(frappe, system: str, prefix: str, expected: int, timeou
 	return time.perf_counter() - start_time
 
 
+def processing_figures(frappe, system: str, prefix: str) -> str:
+	"""Worker throughput over the run, and each message's time from arrival to processed."""
+	rows = frappe.db.sql(
+		"""select received_at, processed_at from `tabIntegration Message`
+		where name like %s and status = 'Processed'""",
+		f"{system}:{prefix}%",
+	)
+	if not rows:
+		return "nothing processed"
+	delays = sorted((processed - received).total_seconds() for received, processed in rows)
+	span = (max(processed for _received, processed in rows) - min(received for received, _processed in rows)).total_seconds()
+	return (f"processed {len(rows)} at {len(rows) / max(span, 1):.1f} msg/s (first arrival to last processed); "
+	        f"arrival → processed p50 {statistics.median(delays):.1f} s, p95 {delays[int(len(delays) * 0.95)]:.1f} s")
+
+
 def reconcile(frappe, system: str, prefix: str, expected: int) -> str:
 	frappe.db.rollback()
 	logged = frappe.db.count("Integration Message", {"name": ("like", f"{system}:{prefix}%")})
@@ -95,6 +110,7 @@ def main() -> None:
 	parser = argparse.ArgumentParser()
 	parser.add_argument("--messages", type=int, default=10000)
 	parser.add_argument("--concurrency", type=int, default=8)
+	parser.add_argument("--drain-timeout", type=int, default=3600, help="seconds to wait for the workers to finish")
 	args = parser.parse_args()
 
 	frappe = connect()
@@ -125,11 +141,12 @@ def main() -> None:
 		outcomes, seconds = run_load(url, token, bench_tool.TEST_SITE, "load-", args.messages, batch_no, args.concurrency)
 		latencies = sorted(latency for _status, latency in outcomes)
 		accepted = sum(1 for status, _ in outcomes if status == 202)
-		drained = wait_until_processed(frappe, system, "load-", args.messages, timeout=1800)
 		print(f"load run: {args.messages} messages, concurrency {args.concurrency}: {accepted} accepted (202) in {seconds:.1f} s "
-		      f"= {args.messages / seconds:.0f} msg/s; latency p50 {statistics.median(latencies) * 1000:.0f} ms, "
-		      f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:.0f} ms; worker backlog drained {drained:.1f} s after the last post")
-		print("load run reconciliation:", reconcile(frappe, system, "load-", args.messages))
+		      f"= {args.messages / seconds:.1f} msg/s; post latency p50 {statistics.median(latencies) * 1000:.0f} ms, "
+		      f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:.0f} ms", flush=True)
+		drained = wait_until_processed(frappe, system, "load-", args.messages, timeout=args.drain_timeout)
+		print(f"worker backlog drained {drained:.1f} s after the last post; {processing_figures(frappe, system, 'load-')}")
+		print("load run reconciliation:", reconcile(frappe, system, "load-", args.messages), flush=True)
 
 		fault_count = 1000
 		queue = multiprocessing.Queue()

@@ -4,20 +4,33 @@ the background worker, retried with growing delays after transient failures, rep
 Exactly once: a message is processed in one transaction that locks its log row, creates the documents
 and marks it Processed. A worker killed half-way commits nothing, so the message stays Queued and the
 sweep hands it to a worker again; a second worker finding it Processed does nothing.
+
+Messages are processed by drain jobs, not by a job each: a job costs a forked work horse that imports
+ERPNext and connects anew, several times the work of a message. A drain takes waiting messages one after
+another, each in its own transaction, oldest first, skipping those another drain holds, so drains on
+several workers share a backlog. Arriving messages keep one drain waiting in the queue: a drain that has
+started may already have looked for the last time, so it is not counted on.
 """
 
 import json
+import time
 
 import frappe
 from frappe import _
+from frappe.query_builder import DocType
 from frappe.utils import add_to_date, now_datetime
+from frappe.utils.background_jobs import get_job
 from pydantic import ValidationError as SchemaError
+from rq.job import JobStatus
 
 from medtrace.medtrace_integrations.handlers import HANDLERS
 from medtrace.medtrace_integrations.messages import MESSAGE_TYPES
 
 QUEUE = "default"
 STALLED_AFTER_MINUTES = 2
+# A drain hands its worker back to other jobs after this long, and leaves a drain waiting for the rest.
+DRAIN_SECONDS = 120
+WAITING_DRAIN = "medtrace_integration_waiting_drain"
 TRANSIENT_ERRORS = (frappe.QueryDeadlockError, frappe.QueryTimeoutError)
 
 
@@ -92,19 +105,54 @@ def receive_message(message_type: str, message_id: str, payload) -> dict:
 	log.status = "Queued"
 	log.save(ignore_permissions=True)
 	frappe.db.commit()
-	enqueue_processing(log.name)
+	enqueue_processing()
 	frappe.local.response.http_status_code = 202
 	return {"message": log.name, "status": log.status}
 
 
-def enqueue_processing(name: str) -> None:
-	frappe.enqueue(
-		"medtrace.medtrace_integrations.inbound.process_message",
-		queue=QUEUE,
-		name=name,
-		job_id=f"medtrace-integration-{name}",
-		deduplicate=True,
-	)
+def enqueue_processing() -> None:
+	"""Make sure a drain job is waiting in the queue."""
+	waiting = frappe.cache.get_value(WAITING_DRAIN)
+	job = waiting and get_job(waiting)
+	if job and job.get_status(refresh=False) == JobStatus.QUEUED:
+		return
+	job_id = f"medtrace-integration-drain-{frappe.generate_hash(length=12)}"
+	frappe.enqueue("medtrace.medtrace_integrations.inbound.drain_messages", queue=QUEUE, timeout=DRAIN_SECONDS * 5, job_id=job_id)
+	frappe.cache.set_value(WAITING_DRAIN, job_id)
+
+
+def drain_messages() -> None:
+	"""Background job: process waiting messages until none is left, or for DRAIN_SECONDS."""
+	deadline = time.monotonic() + DRAIN_SECONDS
+	while time.monotonic() < deadline:
+		name = claim_next_message()
+		if not name:
+			frappe.db.rollback()
+			return
+		process_message(name)
+	enqueue_processing()
+
+
+def claim_next_message() -> str | None:
+	"""The oldest message due for processing that no other drain holds, locked for this transaction: a
+	retry that is due first, then what is queued."""
+	Message = DocType("Integration Message")
+	for due in (
+		(Message.status == "Retrying") & (Message.next_attempt_at <= now_datetime()),
+		Message.status == "Queued",
+	):
+		rows = (
+			frappe.qb.from_(Message)
+			.select(Message.name)
+			.where(due)
+			.orderby(Message.received_at)
+			.limit(1)
+			.for_update(skip_locked=True)
+			.run()
+		)
+		if rows:
+			return rows[0][0]
+	return None
 
 
 def process_message(name: str) -> None:
@@ -164,18 +212,22 @@ def schedule_retry(message, system, error: str) -> None:
 
 
 def requeue_due_messages(stalled_after_minutes: int = STALLED_AFTER_MINUTES) -> None:
-	"""Scheduler, every minute: retries that are due, and messages whose job was lost (a worker killed
-	mid-batch, Redis restarted) go back to the queue."""
-	stalled = frappe.get_all(
-		"Integration Message",
-		filters={"status": "Queued", "received_at": ("<", add_to_date(now_datetime(), minutes=-stalled_after_minutes))},
-		pluck="name",
+	"""Scheduler, every minute: when retries are due, or messages wait longer than a drain would leave them
+	(their drain was lost with a killed worker or a restarted Redis), a drain is made to wait for them."""
+	Message = DocType("Integration Message")
+	stalled_since = add_to_date(now_datetime(), minutes=-stalled_after_minutes)
+	waiting = (
+		frappe.qb.from_(Message)
+		.select(Message.name)
+		.where(
+			((Message.status == "Queued") & (Message.received_at < stalled_since))
+			| ((Message.status == "Retrying") & (Message.next_attempt_at <= now_datetime()))
+		)
+		.limit(1)
+		.run()
 	)
-	due = frappe.get_all(
-		"Integration Message", filters={"status": "Retrying", "next_attempt_at": ("<=", now_datetime())}, pluck="name"
-	)
-	for name in stalled + due:
-		enqueue_processing(name)
+	if waiting:
+		enqueue_processing()
 
 
 @frappe.whitelist(methods=["POST"])

@@ -85,10 +85,16 @@ def refuse_moving_held_stock(doc, method=None) -> None:
 		return
 	query, Bundle, BundleEntry = bundle_entries()
 	outgoing = query.select(BundleEntry.batch_no, BundleEntry.serial_no).where(Bundle.name.isin(bundles)).run(as_dict=True)
-	batches = {row.batch_no for row in outgoing if row.batch_no}
-	serials = {row.serial_no for row in outgoing if row.serial_no}
+	refusal = hold_refusal({row.batch_no for row in outgoing if row.batch_no}, {row.serial_no for row in outgoing if row.serial_no})
+	if refusal:
+		frappe.throw(refusal, title=_("Recall Hold"))
+
+
+def hold_refusal(batches: set, serials: set) -> str | None:
+	"""Why these lots and serial numbers may not leave their warehouse, naming the recalls holding them; None
+	when no active hold covers any of them. Integration messages are refused with it before they are queued."""
 	if not batches and not serials:
-		return
+		return None
 	Hold = DocType("Recall Hold")
 	matches = Hold.batch_no.isin(batches or [""]) | Hold.serial_no.isin(serials or [""])
 	holds = (
@@ -99,15 +105,12 @@ def refuse_moving_held_stock(doc, method=None) -> None:
 		.run(as_dict=True)
 	)
 	if not holds:
-		return
+		return None
 	recalls_of = {}
 	for hold in holds:
 		recalls_of.setdefault(hold.serial_no or hold.batch_no, []).append(hold.recall)
-	frappe.throw(
-		_("These lots / serial numbers are on hold for a recall and cannot be delivered or consumed: {0}").format(
-			"; ".join(
-				_("{0} (recall {1})").format(identifier, ", ".join(recalls)) for identifier, recalls in sorted(recalls_of.items())
-			)
-		),
-		title=_("Recall Hold"),
+	return _("These lots / serial numbers are on hold for a recall and cannot be delivered or consumed: {0}").format(
+		"; ".join(
+			_("{0} (recall {1})").format(identifier, ", ".join(recalls)) for identifier, recalls in sorted(recalls_of.items())
+		)
 	)
