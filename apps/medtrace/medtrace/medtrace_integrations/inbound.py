@@ -31,6 +31,8 @@ STALLED_AFTER_MINUTES = 2
 # A drain hands its worker back to other jobs after this long, and leaves a drain waiting for the rest.
 DRAIN_SECONDS = 120
 WAITING_DRAIN = "medtrace_integration_waiting_drain"
+# Oldest waiting messages a drain tries to lock before it leaves the rest to the drains holding them.
+CLAIM_CANDIDATES = 20
 TRANSIENT_ERRORS = (frappe.QueryDeadlockError, frappe.QueryTimeoutError)
 
 
@@ -135,23 +137,22 @@ def drain_messages() -> None:
 
 def claim_next_message() -> str | None:
 	"""The oldest message due for processing that no other drain holds, locked for this transaction: a
-	retry that is due first, then what is queued."""
+	retry that is due first, then what is queued.
+
+	Candidates are read without locks and locked one at a time by name. A locking read over the status
+	index would also lock the gaps beside the entries it reads, which every arriving message and every
+	change of status inserts into: drains and arriving messages would deadlock."""
 	Message = DocType("Integration Message")
 	for due in (
 		(Message.status == "Retrying") & (Message.next_attempt_at <= now_datetime()),
 		Message.status == "Queued",
 	):
-		rows = (
-			frappe.qb.from_(Message)
-			.select(Message.name)
-			.where(due)
-			.orderby(Message.received_at)
-			.limit(1)
-			.for_update(skip_locked=True)
-			.run()
+		candidates = (
+			frappe.qb.from_(Message).select(Message.name).where(due).orderby(Message.received_at).limit(CLAIM_CANDIDATES).run(pluck=True)
 		)
-		if rows:
-			return rows[0][0]
+		for name in candidates:
+			if frappe.qb.from_(Message).select(Message.name).where((Message.name == name) & due).for_update(skip_locked=True).run():
+				return name
 	return None
 
 

@@ -5,6 +5,7 @@ exercises the same hooks and validations as real use. Later features add their o
 """
 
 import frappe
+from frappe import _
 from frappe.desk.page.setup_wizard.setup_wizard import setup_complete
 from frappe.utils import getdate, now_datetime, nowdate
 
@@ -259,17 +260,17 @@ DEMO_MES_USER = "mes@lumen-medical.example"
 
 
 def make_syringe_lots(company: str, signing_password: str) -> None:
-	"""Two Work Orders for syringes: BOM, DMR, transfer, moulding readings (the second lot's sent by the MES
-	through the integration API), manufacture, two inspections — each lot's DHR assembles itself along the
-	way. The first lot is released by the quality approver's signature and shipped to hospitals and a
-	distributor; the second waits for its release."""
+	"""Two Work Orders for syringes: BOM, DMR, transfer, moulding readings, manufacture, two inspections —
+	each lot's DHR assembles itself along the way. The first lot is made in the Desk, released by the quality
+	approver's signature and shipped to hospitals and a distributor; the moulding MES runs the second through
+	the integration API, and it waits for its release."""
 	if frappe.db.exists("Work Order", {"production_item": "LMD-SYR-5ML", "docstatus": 1}):
 		return
 	bom = ensure_syringe_bom_and_dmr(company)
-	shipped = make_syringe_lot(company, bom, 300, readings_through_api=False)
+	shipped = make_syringe_lot(company, bom, 300, through_mes=False)
 	release_dhr_of_lot(shipped, signing_password)
 	ship_demo_orders(company, shipped)
-	make_syringe_lot(company, bom, 200, readings_through_api=True)
+	make_syringe_lot(company, bom, 200, through_mes=True)
 
 
 def ensure_syringe_lot_numbering() -> None:
@@ -307,26 +308,23 @@ def syringe_inspection_templates() -> dict[str, float]:
 	}
 
 
-def make_syringe_lot(company: str, bom: str, qty: int, readings_through_api: bool) -> str:
+def make_syringe_lot(company: str, bom: str, qty: int, through_mes: bool) -> str:
 	warehouse = {w: frappe.db.get_value("Warehouse", {"company": company, "warehouse_name": w}) for w in ("Stores", "Work In Progress", "Finished Goods")}
 	work_order = frappe.get_doc(
 		{"doctype": "Work Order", "production_item": "LMD-SYR-5ML", "bom_no": bom, "qty": qty, "company": company,
 		 "source_warehouse": warehouse["Stores"], "wip_warehouse": warehouse["Work In Progress"], "fg_warehouse": warehouse["Finished Goods"]}
 	).insert()
 	work_order.submit()
-	from erpnext.manufacturing.doctype.work_order.work_order import make_stock_entry
-
-	for purpose in ("Material Transfer for Manufacture", "Manufacture"):
-		entry = frappe.get_doc(make_stock_entry(work_order.name, purpose, qty))
-		entry.insert()
-		entry.submit()
-		if purpose == "Material Transfer for Manufacture":
-			record_moulding_temperatures(work_order.name, readings_through_api)
+	if through_mes:
+		run_work_order_through_mes(work_order.name, qty)
+	else:
+		run_work_order_in_the_desk(work_order.name, qty)
+	entry = frappe.db.get_value("Stock Entry", {"work_order": work_order.name, "purpose": "Manufacture", "docstatus": 1})
 	lot = frappe.db.get_value("Device History Record", {"work_order": work_order.name, "serial_no": ("is", "not set")}, "batch_no")
 	for template, reading in syringe_inspection_templates().items():
 		inspection = frappe.get_doc(
 			{"doctype": "Quality Inspection", "inspection_type": "In Process", "reference_type": "Stock Entry",
-			 "reference_name": entry.name, "item_code": "LMD-SYR-5ML", "batch_no": lot, "sample_size": 5,
+			 "reference_name": entry, "item_code": "LMD-SYR-5ML", "batch_no": lot, "sample_size": 5,
 			 "inspected_by": "Administrator", "quality_inspection_template": template}
 		)
 		inspection.get_item_specification_details()
@@ -336,27 +334,57 @@ def make_syringe_lot(company: str, bom: str, qty: int, readings_through_api: boo
 	return lot
 
 
-def record_moulding_temperatures(work_order: str, through_api: bool) -> None:
-	readings = [{"parameter": "Moulding Temperature", "value": value, "unit": "°C", "lower_limit": 225, "upper_limit": 240,
-	             "work_order": work_order, "equipment": "Moulding press MP-3"} for value in (231.5, 232.0, 230.8)]
-	if not through_api:
-		for reading in readings:
-			frappe.get_doc(
-				{"doctype": "Process Parameter Record", **reading, "lower_limit": "225", "upper_limit": "240", "source": "MES"}
-			).insert()
-		return
-	# As the MES sends them: each message logged, validated and turned into a Process Parameter Record by
-	# the same code the background worker runs.
+MOULDING_TEMPERATURES = (231.5, 232.0, 230.8)
+
+
+def moulding_readings(work_order: str) -> list[dict]:
+	return [{"parameter": "Moulding Temperature", "value": value, "unit": "°C", "lower_limit": 225, "upper_limit": 240,
+	         "work_order": work_order, "equipment": "Moulding press MP-3"} for value in MOULDING_TEMPERATURES]
+
+
+def run_work_order_in_the_desk(work_order: str, qty: int) -> None:
+	"""Transfer and manufacture entries as a planner makes them (ERPNext picks the lots), readings typed in."""
+	from erpnext.manufacturing.doctype.work_order.work_order import make_stock_entry
+
+	for purpose in ("Material Transfer for Manufacture", "Manufacture"):
+		entry = frappe.get_doc(make_stock_entry(work_order, purpose, qty))
+		entry.insert()
+		entry.submit()
+		if purpose == "Material Transfer for Manufacture":
+			for reading in moulding_readings(work_order):
+				frappe.get_doc(
+					{"doctype": "Process Parameter Record", **reading, "lower_limit": "225", "upper_limit": "240", "source": "MES"}
+				).insert()
+
+
+def run_work_order_through_mes(work_order: str, qty: int) -> None:
+	"""As the moulding MES reports it through the integration API: the resin and needle lots scanned into
+	the press, the moulding temperatures, and the quantity finished (its lot numbered by the coding rule)."""
+	resin, needles = (material["lot"] for material in RAW_MATERIALS)
+	send_from_demo_mes(
+		"mes.consumption.v1", f"{work_order}-C1",
+		{"work_order": work_order, "lines": [{"batch_no": resin, "qty": round(qty * 0.012, 3)}, {"batch_no": needles, "qty": qty}]},
+	)
+	for index, reading in enumerate(moulding_readings(work_order), start=1):
+		send_from_demo_mes("mes.process_parameter.v1", f"{work_order}-T{index}", {**reading, "recorded_at": now_datetime().isoformat()})
+	send_from_demo_mes("mes.production.v1", f"{work_order}-P1", {"work_order": work_order, "qty": qty, "completed_at": now_datetime().isoformat()})
+
+
+def send_from_demo_mes(message_type: str, message_id: str, payload: dict) -> None:
+	"""A message as the MES sends it: logged and validated on arrival, then turned into documents by the code
+	the background worker runs."""
 	from medtrace.medtrace_integrations.inbound import process_message, receive_message
 
 	ensure_demo_mes()
-	names = []
 	frappe.set_user(DEMO_MES_USER)
-	for index, reading in enumerate(readings):
-		names.append(receive_message("mes.process_parameter.v1", f"{work_order}-T{index + 1}", {**reading, "recorded_at": now_datetime().isoformat()})["message"])
-	frappe.set_user("Administrator")
-	for name in names:
-		process_message(name)
+	try:
+		name = receive_message(message_type, message_id, payload)["message"]
+	finally:
+		frappe.set_user("Administrator")
+	process_message(name)
+	status, error = frappe.db.get_value("Integration Message", name, ["status", "error"])
+	if status != "Processed":
+		frappe.throw(_("The demo's message {0} was not processed: {1}").format(name, error))
 
 
 def ensure_demo_mes() -> None:
@@ -364,7 +392,8 @@ def ensure_demo_mes() -> None:
 		user = frappe.get_doc(
 			{"doctype": "User", "email": DEMO_MES_USER, "first_name": "Moulding MES", "user_type": "System User", "send_welcome_email": 0}
 		).insert(ignore_permissions=True)
-		user.add_roles("MedTrace Production Operator")
+		# What the MES does: move material to Work Orders, report production, number lots.
+		user.add_roles("MedTrace Production Operator", "Manufacturing User", "Stock User", "Item Manager")
 	if not frappe.db.exists("Integration System", DEMO_MES):
 		frappe.get_doc(
 			{"doctype": "Integration System", "system_name": DEMO_MES, "system_type": "MES", "api_user": DEMO_MES_USER,
