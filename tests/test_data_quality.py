@@ -219,6 +219,23 @@ def test_delivered_lot_whose_udi_no_longer_matches_is_flagged():
 	assert batch not in open_exceptions(rule)
 
 
+def test_delivered_lot_naming_a_udi_di_no_longer_registered_is_flagged():
+	"""A DI removed behind the link checks' back (as reinstalling MedTrace does) is a finding, not a crash of
+	the whole rule."""
+	rule = shipped_rule("Delivered Lot With Inconsistent UDI")
+	item = make_item(has_batch_no=1, create_new_batch=1, has_expiry_date=1, shelf_life_in_days=365)
+	di = released(make_device_identifier(item=item.name))
+	receive_stock(item.name, qty=4)
+	batch = frappe.get_all("Batch", filters={"item": item.name}, pluck="name")[0]
+	make_delivery(make_customer(), item.name, 2, default_warehouse(), batch_no=batch)
+	frappe.db.delete("UDI Device Identifier", di.name)
+	frappe.clear_document_cache("UDI Device Identifier", di.name)
+	evaluate_rule(rule)
+	assert f"names UDI-DI {di.name}, which is not registered" in frappe.db.get_value(
+		"Data Quality Exception", open_exceptions(rule)[batch], "message"
+	)
+
+
 @pytest.mark.parametrize(
 	("values", "message"),
 	[

@@ -146,6 +146,9 @@ def delivered_lot_with_inconsistent_udi(rule) -> dict[str, str]:
 
 
 def udi_inconsistency(lot, di: str) -> str | None:
+	if not frappe.db.exists("UDI Device Identifier", di):
+		# Only a deletion behind the link checks' back leaves one (an app reinstalled, rows removed in SQL).
+		return _("Delivered lot {0} names UDI-DI {1}, which is not registered.").format(lot.name, di)
 	device_identifier = frappe.get_cached_doc("UDI Device Identifier", di)
 	try:
 		expected = build_udi_codes(device_identifier, batch_production_identifiers(lot)).human_readable

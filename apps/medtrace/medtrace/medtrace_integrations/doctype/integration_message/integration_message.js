@@ -5,6 +5,11 @@ frappe.ui.form.on("Integration Message", {
 	refresh(frm) {
 		const indicator = { Queued: "blue", Processed: "green", Failed: "red", Retrying: "orange", Rejected: "red" }[frm.doc.status];
 		frm.page.set_indicator(__(frm.doc.status), indicator);
+		const documents = JSON.parse(frm.doc.created_documents || "[]");
+		if (documents.length) {
+			const links = documents.map(({ doctype, name }) => `${__(doctype)} ${frappe.utils.get_form_link(doctype, name, true)}`);
+			frm.set_intro(__("Created: {0}", [links.join(", ")]), "green");
+		}
 		if (["Failed", "Rejected"].includes(frm.doc.status)) {
 			frm.add_custom_button(__("Replay"), () =>
 				frappe
