@@ -318,6 +318,21 @@ def test_traces_at_every_node_give_the_genealogy_worked_out_by_hand(plant):
 		assert not backward["query"]["truncated"] and not forward["query"]["truncated"]
 
 
+def test_an_inspection_naming_no_lot_is_shown_with_the_traces_through_its_voucher(plant):
+	"""An inspection of a traced item that names no lot or serial number belongs to the traces passing its
+	voucher: the tubing receipt's inspection is in the device's genealogy, another tubing receipt's is not."""
+	tubing = plant.items.tubing
+	on_the_receipt = inspect(plant, "QI-PR-2", tubing, plant.docs["PR-2"], 1.4)
+	other_lot = frappe.get_doc({"doctype": "Batch", "batch_id": f"TT-OTHER-{plant.tag}", "item": tubing}).insert().name
+	elsewhere = inspect(plant, "QI-ELSEWHERE", tubing, receive_stock(tubing, 5, batch_no=other_lot, use_serial_batch_fields=1), 1.6)
+	try:
+		shown = {row["quality_inspection"] for row in trace(plant.name("K1"), "backward", depth=10)["quality_inspections"]}
+	finally:
+		del plant.docs["QI-PR-2"], plant.docs["QI-ELSEWHERE"]
+	assert on_the_receipt.name in shown
+	assert elsewhere.name not in shown
+
+
 def test_a_trace_stops_at_its_depth_and_says_so(plant):
 	result = trace(plant.name("K1"), "backward", depth=2)
 	assert depths_by_symbol(plant, result) == {"K1": 0, "D1": 1, "D2": 1, "SA1": 2, "SA2": 2}
