@@ -157,7 +157,7 @@ def claim_next_message() -> str | None:
 
 
 def process_message(name: str) -> None:
-	"""Background job: one message, one transaction."""
+	"""One message, one transaction: for drains, and for a replay from the Desk."""
 	try:
 		run_message(name)
 	except TRANSIENT_ERRORS as error:

@@ -284,10 +284,14 @@ def ensure_syringe_lot_numbering() -> None:
 	).insert()
 
 
+# Kilograms of polypropylene moulded into one syringe (its BOM).
+RESIN_PER_SYRINGE = 0.012
+
+
 def ensure_syringe_bom_and_dmr(company: str) -> str:
 	bom = frappe.get_doc(
 		{"doctype": "BOM", "item": "LMD-SYR-5ML", "quantity": 1, "company": company,
-		 "items": [{"item_code": "LMD-RM-PP", "qty": 0.012, "rate": 2}, {"item_code": "LMD-RM-NDL", "qty": 1, "rate": 2}]}
+		 "items": [{"item_code": "LMD-RM-PP", "qty": RESIN_PER_SYRINGE, "rate": 2}, {"item_code": "LMD-RM-NDL", "qty": 1, "rate": 2}]}
 	).insert()
 	bom.submit()
 	frappe.get_doc(
@@ -363,7 +367,7 @@ def run_work_order_through_mes(work_order: str, qty: int) -> None:
 	resin, needles = (material["lot"] for material in RAW_MATERIALS)
 	send_from_demo_mes(
 		"mes.consumption.v1", f"{work_order}-C1",
-		{"work_order": work_order, "lines": [{"batch_no": resin, "qty": round(qty * 0.012, 3)}, {"batch_no": needles, "qty": qty}]},
+		{"work_order": work_order, "lines": [{"batch_no": resin, "qty": round(qty * RESIN_PER_SYRINGE, 3)}, {"batch_no": needles, "qty": qty}]},
 	)
 	for index, reading in enumerate(moulding_readings(work_order), start=1):
 		send_from_demo_mes("mes.process_parameter.v1", f"{work_order}-T{index}", {**reading, "recorded_at": now_datetime().isoformat()})
