@@ -115,18 +115,10 @@ def main() -> None:
 
 	frappe = connect()
 	bench = bench_tool.bench_path()
-	from factories import make_item, receive_stock
-	from frappe.core.doctype.user.user import generate_keys
-	from offline_seed import TEST_COMPANY
+	from factories import make_integration_system, make_item, receive_stock
 
-	suffix = frappe.generate_hash(length=6)
-	user = frappe.get_doc({"doctype": "User", "email": f"perf-mes-{suffix}@medtrace-test.example", "first_name": "Perf MES",
-	                       "send_welcome_email": 0}).insert(ignore_permissions=True)
-	user.add_roles("MedTrace Production Operator")
-	secret = generate_keys(user.name)["api_secret"]
-	token = f"token {frappe.db.get_value('User', user.name, 'api_key')}:{secret}"
-	system = frappe.get_doc({"doctype": "Integration System", "system_name": f"Perf MES {suffix}", "system_type": "MES",
-	                         "api_user": user.name, "company": TEST_COMPANY}).insert().name
+	mes = make_integration_system("MES", ["MedTrace Production Operator"])
+	system, token = mes.name, mes.token
 	item = make_item(has_batch_no=1, create_new_batch=1)
 	receive_stock(item.name, qty=1)
 	batch_no = frappe.get_all("Batch", filters={"item": item.name}, pluck="name")[0]

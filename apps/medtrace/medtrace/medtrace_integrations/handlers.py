@@ -145,7 +145,7 @@ def apply_test_result(message: TestResultV1, system, message_id: str) -> list:
 			"report_date": message.tested_at.date(),
 			"inspected_by": frappe.session.user,
 			"quality_inspection_template": message.quality_inspection_template,
-			"remarks": _("From {0}, message {1}").format(system.name, message_id),
+			"remarks": remarks(system, message_id),
 		}
 	)
 	inspection.get_item_specification_details()
@@ -191,7 +191,7 @@ def apply_receipt(message: ReceiptV1, system, message_id: str) -> list:
 			"supplier": message.supplier,
 			"company": system.company,
 			"supplier_delivery_note": message.supplier_delivery_note,
-			"remarks": _("From {0}, message {1}").format(system.name, message_id),
+			"remarks": remarks(system, message_id),
 		}
 	)
 	created = []
