@@ -17,27 +17,20 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bench_setup import SetupError, bench_path
+
 REPO = Path(__file__).resolve().parents[1]
 APP_SOURCE = REPO / "apps" / "medtrace"
-DEFAULT_BENCH = REPO.parent / "frappe-bench"
 # Parallel work on one bench can give each worker its own site.
 TEST_SITE = os.environ.get("MEDTRACE_TEST_SITE") or "medtrace-test.localhost"
 DEMO_SITE = "medtrace-demo.localhost"
 ADMIN_PASSWORD = "admin"
 
 
-class SetupError(Exception):
-	"""A problem with the machine's setup, reported as one line without a traceback."""
-
-
-def bench_path() -> Path:
-	return Path(os.environ.get("MEDTRACE_BENCH") or DEFAULT_BENCH).resolve()
-
-
 def check_bench(bench: Path) -> None:
 	if not bench.is_dir():
 		raise SetupError(
-			f"No Frappe bench at {bench}: create one there (see README, 'Getting a bench') "
+			f"No Frappe bench at {bench}: run scripts/run-tests or scripts/serve-demo, which set one up, "
 			"or set MEDTRACE_BENCH to your bench's directory."
 		)
 	for required in ("env/bin/python", "apps/frappe", "apps/erpnext", "sites/common_site_config.json"):
@@ -105,9 +98,12 @@ def link_app(bench: Path) -> None:
 		raise SetupError(f"{target} is another copy of medtrace; move it away so this checkout can be linked.")
 
 	python = str(bench / "env" / "bin" / "python")
-	probe = "import medtrace, biip, qrcode, zint, stdnum; print(medtrace.__file__)"
-	found = subprocess.run([python, "-c", probe], capture_output=True, text=True)
-	if found.returncode or Path(found.stdout.strip()).resolve().parent != APP_SOURCE / "medtrace":
+	found = subprocess.run([python, "-c", "import medtrace; print(medtrace.__file__)"], capture_output=True, text=True)
+	if (
+		found.returncode
+		or Path(found.stdout.strip()).resolve().parent != APP_SOURCE / "medtrace"
+		or not requirements_met(python, app_dependencies())
+	):
 		install = subprocess.run(
 			[python, "-m", "pip", "install", "--quiet", "--editable", str(target)], capture_output=True, text=True
 		)
@@ -128,11 +124,36 @@ def link_app(bench: Path) -> None:
 		apps_txt.write_text("\n".join([*apps, "medtrace"]) + "\n")
 
 
+# Asks the bench's Python whether every requirement given is installed in a satisfying version.
+REQUIREMENTS_MET = """
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from packaging.requirements import Requirement
+for line in sys.argv[1:]:
+	requirement = Requirement(line)
+	try:
+		assert requirement.specifier.contains(version(requirement.name), prereleases=True)
+	except (PackageNotFoundError, AssertionError):
+		sys.exit(1)
+"""
+
+
+def requirements_met(python: str, requirements: list[str]) -> bool:
+	return subprocess.run([python, "-c", REQUIREMENTS_MET, *requirements], capture_output=True).returncode == 0
+
+
+def app_dependencies() -> list[str]:
+	import tomllib
+
+	return tomllib.loads((APP_SOURCE / "pyproject.toml").read_text())["project"]["dependencies"]
+
+
 def install_test_requirements(bench: Path) -> None:
 	python = str(bench / "env" / "bin" / "python")
-	if subprocess.run([python, "-c", "import pytest, hypothesis, zxingcpp"], capture_output=True).returncode == 0:
-		return
 	requirements = REPO / "tests" / "requirements.txt"
+	lines = [line.split("#")[0].strip() for line in requirements.read_text().splitlines()]
+	if requirements_met(python, [line for line in lines if line]):
+		return
 	install = subprocess.run([python, "-m", "pip", "install", "--quiet", "-r", str(requirements)], capture_output=True, text=True)
 	if install.returncode:
 		raise SetupError(f"Installing the test requirements failed: {install.stderr.strip()[-300:]}")

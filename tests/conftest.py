@@ -4,7 +4,8 @@ At session start the dedicated test site is created (or migrated when the app's 
 process connects to it like a bench command does, and what an offline ERPNext site lacks (a company,
 fiscal year, warehouses, exchange rates) is seeded once and committed. Each test then runs in its own
 transaction, rolled back afterwards; tests that must commit (DDL, migrate, uninstall) clean up after
-themselves.
+themselves. The trace scenario (test_trace_links.plant_fixtures) is the exception: built once per test
+module and committed, under names of its own, and kept on the test site.
 """
 
 import os
@@ -19,9 +20,14 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import bench_tool  # noqa: E402
 
+# Requirement markers, the OQ result file and --requirements (tests/requirement_markers.py).
+pytest_plugins = ["requirement_markers"]
+
 
 def pytest_configure(config):
 	config.addinivalue_line("markers", "destructive: reinstalls the app on the test site; runs last")
+	config.addinivalue_line("markers", "slow: builds a whole second bench (minutes); deselect with -m 'not slow'")
+	config.addinivalue_line("markers", "requirement(*ids, direct=True): the requirements (docs/requirements.yaml) the test proves")
 
 
 def pytest_collection_modifyitems(items):
@@ -46,10 +52,13 @@ def test_site():
 	frappe.connect()
 	frappe.set_user("Administrator")
 
+	from factories import disable_committed_users_of_earlier_runs
 	from offline_seed import seed_offline_site
 
 	seed_offline_site()
 	frappe.db.commit()
+	restore_site_settings()
+	disable_committed_users_of_earlier_runs()
 	yield bench_tool.TEST_SITE
 	frappe.db.rollback()
 	frappe.destroy()
@@ -67,7 +76,26 @@ def isolated_transaction(test_site):
 	# signature attempts) belongs to the test too.
 	frappe.db.after_rollback.reset()
 	frappe.db.rollback()
+	# So are the signing locks it holds (named locks of this connection, which a rollback keeps).
+	frappe.db.sql("select release_all_locks()")
+	restore_site_settings()
 	frappe.set_user("Administrator")
+
+
+# The test site runs no scheduler: the browser tests' demo server runs `bench schedule`, which serves every
+# site of the bench whose scheduler is on, and ERPNext's jobs (the daily ones at the site's midnight among
+# them) would then post and lock stock beside the tests. A test may switch these settings in its transaction;
+# a refused signature commits its attempt, and the test's settings with it, so they are put back here.
+SITE_SETTINGS = {"enable_scheduler": 0, "enable_password_policy": 0, "session_expiry": "170:00"}
+
+
+def restore_site_settings():
+	import frappe
+
+	current = frappe.db.get_singles_dict("System Settings")
+	if any(str(current.get(field)) != str(value) for field, value in SITE_SETTINGS.items()):
+		frappe.db.set_single_value("System Settings", SITE_SETTINGS)
+		frappe.db.commit()
 
 
 @pytest.fixture(scope="session")
@@ -95,6 +123,28 @@ def web_server(bench, test_site):
 	yield url
 	server.terminate()
 	server.wait(timeout=30)
+
+
+# Debian's Chromium: Playwright's own browser download is out of reach on the plants' networks.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+	"--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+	"--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+	"""One browser for the session: Playwright's sync API runs one event loop per process, so every test that
+	drives Chromium shares it."""
+	try:
+		from playwright.sync_api import sync_playwright
+	except ImportError:
+		pytest.fail("The browser tests need Playwright for Python: install tests/requirements.txt into the bench's Python.")
+	with sync_playwright() as playwright:
+		browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+		yield browser
+		browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,28 @@ from offline_seed import TEST_COMPANY
 # Test users sign electronically with this password; Administrator with the test site's.
 SIGNING_PASSWORD = "Sign-Here-2026!"
 
+# Users a test must commit (to log in over HTTP, to sign from parallel requests, for the worker) are named in
+# a domain of their own, so that the suite can disable those of earlier runs when it starts: piled up, they
+# would become the recipients of what goes to a role, and Frappe hands mail to more than 100 recipients to a
+# background job instead of queuing it at once.
+COMMITTED_USER_DOMAIN = "committed.medtrace-test.example"
+
+
+def committed_user(tag: str, roles, **fields) -> str:
+	"""A new user of this run holding the roles, inserted and committed; its name."""
+	user = frappe.get_doc(
+		{"doctype": "User", "email": f"{tag}-{frappe.generate_hash(length=6)}@{COMMITTED_USER_DOMAIN}", "first_name": tag.title(),
+		 "send_welcome_email": 0, "roles": [{"role": role} for role in roles], **fields}
+	).insert(ignore_permissions=True)
+	frappe.db.commit()
+	return user.name
+
+
+def disable_committed_users_of_earlier_runs() -> None:
+	User = frappe.qb.DocType("User")
+	frappe.qb.update(User).set(User.enabled, 0).where(User.name.like(f"%@{COMMITTED_USER_DOMAIN}") & (User.enabled == 1)).run()
+	frappe.db.commit()
+
 
 def unique_gtin() -> str:
 	"""A valid GTIN-14 under a test company prefix, different on every call."""
@@ -71,10 +93,13 @@ def make_customer(name: str | None = None) -> str:
 	return name
 
 
-def make_delivery(customer: str, item_code: str, qty: float, warehouse: str, submit: bool = True, **row):
-	"""A Delivery Note of serials / a batch given through the row's old-style serial_no / batch_no fields."""
-	note = frappe.new_doc("Delivery Note")
+def make_delivery(customer: str, item_code: str, qty: float, warehouse: str, submit: bool = True, doctype: str = "Delivery Note", **row):
+	"""A Delivery Note — or a Sales Invoice that updates stock — of serials / a batch given through the row's
+	old-style serial_no / batch_no fields."""
+	note = frappe.new_doc(doctype)
 	note.update({"customer": customer, "company": TEST_COMPANY, "currency": "CNY", "conversion_rate": 1})
+	if doctype == "Sales Invoice":
+		note.update_stock = 1
 	note.append("items", {"item_code": item_code, "qty": qty, "rate": 100, "warehouse": warehouse, "use_serial_batch_fields": 1, **row})
 	note.insert()
 	if submit:
@@ -86,20 +111,15 @@ def make_integration_system(system_type: str, roles) -> frappe._dict:
 	"""An Integration System with its own API user and key, committed so the web server and worker see it."""
 	from frappe.core.doctype.user.user import generate_keys
 
-	suffix = frappe.generate_hash(length=6)
-	prefix = system_type.lower()
-	user = frappe.get_doc(
-		{"doctype": "User", "email": f"{prefix}-{suffix}@medtrace-test.example", "first_name": f"{system_type} {suffix}", "send_welcome_email": 0}
-	).insert(ignore_permissions=True)
-	user.add_roles(*roles)
-	secret = generate_keys(user.name)["api_secret"]
-	api_key = frappe.db.get_value("User", user.name, "api_key")
+	user = committed_user(system_type.lower(), roles)
+	secret = generate_keys(user)["api_secret"]
+	api_key = frappe.db.get_value("User", user, "api_key")
 	system = frappe.get_doc(
-		{"doctype": "Integration System", "system_name": f"{system_type} {suffix}", "system_type": system_type, "api_user": user.name,
+		{"doctype": "Integration System", "system_name": f"{system_type} {frappe.generate_hash(length=6)}", "system_type": system_type, "api_user": user,
 		 "company": TEST_COMPANY, "default_warehouse": default_warehouse()}
 	).insert()
 	frappe.db.commit()
-	return frappe._dict(name=system.name, token=f"token {api_key}:{secret}", api_user=user.name)
+	return frappe._dict(name=system.name, token=f"token {api_key}:{secret}", api_user=user)
 
 
 def can_sign(user: str) -> str:
@@ -112,7 +132,7 @@ def can_sign(user: str) -> str:
 
 def signed_workflow_action(doc, action: str, password: str | None = None, **credentials):
 	"""A workflow action as the Desk applies it, signed by the session's user where it needs a signature."""
-	from medtrace.quality.esignature import apply_workflow
+	from medtrace.signatures.esignature import apply_workflow
 
 	if password is None:
 		password = ADMIN_PASSWORD if frappe.session.user == "Administrator" else SIGNING_PASSWORD

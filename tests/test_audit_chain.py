@@ -1,5 +1,5 @@
 """Audit trail and its tamper evidence: changes, creations and deletions of audited records are versioned
-with how they arrived and sealed into a SHA-256 hash chain; verification names the first entry broken by
+with how they arrived and sealed into a keyed hash chain; verification names the first entry broken by
 an edit or deletion made directly in the database, and alerts."""
 
 import json
@@ -13,12 +13,15 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from factories import make_device_identifier, make_item
-from medtrace.quality import audit_chain
-from medtrace.quality.audit_chain import CHAINED_SOURCES, ChainedSource, seal_pending, verify_audit_chain
-from medtrace.quality.audit_trail import arrival, is_audited, via_change_request
+from medtrace.audit import audit_chain
+from medtrace.audit.audit_chain import CHAINED_SOURCES, ChainedSource, seal_pending, verify_audit_chain
+from medtrace.audit.audit_trail import arrival, via_change_request
+from medtrace.audit.audited import is_audited
 from medtrace.setup.permissions import QUALITY_APPROVER, QUALITY_ENGINEER
 from test_production_udi import make_batch, released
 from test_roles import user_with_role  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.requirement("MT-AUD-002")
 
 
 def edit_in_database(doctype: str, name: str, **values) -> None:
@@ -54,6 +57,7 @@ def version_data(entry) -> dict:
 	return json.loads(json.loads(entry.content)["data"])
 
 
+@pytest.mark.requirement("MT-AUD-001", "MT-AUD-003")
 def test_medtrace_and_extended_erpnext_doctypes_are_audited_and_track_changes():
 	medtrace_doctypes = frappe.get_all("DocType", filters={"module": ("in", frappe.get_module_list("medtrace"))}, pluck="name")
 	extended = {
@@ -68,6 +72,7 @@ def test_medtrace_and_extended_erpnext_doctypes_are_audited_and_track_changes():
 	assert not is_audited("Item")
 
 
+@pytest.mark.requirement("MT-AUD-001")
 def test_creation_and_change_are_versioned_and_sealed():
 	_di, entries = changed_device_identifier()
 	assert [entry.event for entry in entries] == ["Created", "Changed"]
@@ -78,9 +83,10 @@ def test_creation_and_change_are_versioned_and_sealed():
 	assert data["medtrace_channel"] == "Console"
 	assert changed.previous_hash == created.entry_hash
 	assert changed.sequence == created.sequence + 1
-	assert changed.entry_hash == audit_chain.hash_entry(changed)
+	assert changed.entry_hash == audit_chain.keyed_seal()(changed)
 
 
+@pytest.mark.requirement("MT-AUD-001")
 def test_udi_fields_medtrace_adds_to_batch_are_sealed():
 	item = make_item(has_batch_no=1)
 	di = released(make_device_identifier(item=item.name))
@@ -123,7 +129,7 @@ def test_version_deleted_in_the_database_is_named():
 
 def test_versions_frappe_deletes_with_their_record_are_accepted_and_stay_in_the_trail():
 	from frappe.model.delete_doc import delete_dynamic_links
-	from medtrace.quality.report.audit_trail.audit_trail import execute
+	from medtrace.audit.report.audit_trail.audit_trail import execute
 
 	di, _entries = changed_device_identifier()
 	frappe.delete_doc("UDI Device Identifier", di.name)
@@ -141,6 +147,7 @@ def test_versions_frappe_deletes_with_their_record_are_accepted_and_stay_in_the_
 	]
 
 
+@pytest.mark.requirement("MT-AUD-001")
 def test_renamed_record_keeps_a_verifiable_trail():
 	from frappe.model.rename_doc import rename_doc
 
@@ -171,7 +178,7 @@ def test_entry_edited_in_the_database_is_named():
 def test_entry_rewritten_with_a_matching_hash_is_named():
 	_di, (created, _changed) = changed_device_identifier()
 	forged = {**created, "user": "someone.else@example.com"}
-	edit_in_database("Audit Chain Entry", created.name, user=forged["user"], entry_hash=audit_chain.hash_entry(forged))
+	edit_in_database("Audit Chain Entry", created.name, user=forged["user"], entry_hash=audit_chain.keyed_seal()(forged))
 	result = verify_audit_chain(alert=False)
 	assert result["first_broken_entry"] == created.name
 	assert "rewritten" in result["reason"]
@@ -204,8 +211,9 @@ def test_broken_chain_alerts_system_managers_and_quality_approvers(user_with_rol
 	assert frappe.db.get_single_value("Audit Chain", "first_broken_entry") == created.name
 
 
+@pytest.mark.requirement("MT-PRM-001")
 def test_verify_now_is_for_system_managers_and_quality_approvers(user_with_role):
-	from medtrace.quality.audit_chain import verify_audit_chain_now
+	from medtrace.audit.audit_chain import verify_audit_chain_now
 
 	frappe.set_user(user_with_role(QUALITY_ENGINEER))
 	with pytest.raises(frappe.PermissionError):
@@ -233,6 +241,7 @@ def fake_request(path: str, **headers) -> Request:
 		({}, ("Console", None)),
 	],
 )
+@pytest.mark.requirement("MT-AUD-001")
 def test_channel_of_a_change(monkeypatch, context, expected):
 	# monkeypatch removes them again: later tests must find no request, as a console has none.
 	monkeypatch.setattr(frappe.local, "request", context.get("request"), raising=False)
@@ -242,6 +251,7 @@ def test_channel_of_a_change(monkeypatch, context, expected):
 	assert arrival() == expected
 
 
+@pytest.mark.requirement("MT-AUD-001")
 def test_rest_change_records_channel_request_and_ip(monkeypatch):
 	di = make_device_identifier()
 	with monkeypatch.context() as request_context:
@@ -256,8 +266,9 @@ def test_rest_change_records_channel_request_and_ip(monkeypatch):
 	assert data["medtrace_ip"] == "10.1.2.3"
 
 
+@pytest.mark.requirement("MT-AUD-001", "MT-CC-001")
 def test_change_request_is_recorded_and_reported():
-	from medtrace.quality.report.audit_trail.audit_trail import execute
+	from medtrace.audit.report.audit_trail.audit_trail import execute
 
 	di = make_device_identifier()
 	with via_change_request("CR-2026-0042"):
@@ -271,6 +282,7 @@ def test_change_request_is_recorded_and_reported():
 		"CR-2026-0042", "Console", "TestBrand", "Under Change Control")
 
 
+@pytest.mark.requirement("MT-AUD-001")
 def test_change_request_written_into_the_version_by_its_author_is_kept():
 	di = make_device_identifier()
 	version = frappe.get_doc({
@@ -280,8 +292,9 @@ def test_change_request_written_into_the_version_by_its_author_is_kept():
 	assert json.loads(version.data)["medtrace_change_request"] == "CR-7"
 
 
+@pytest.mark.requirement("MT-AUD-001")
 def test_audit_trail_report_filters_and_permission(user_with_role):
-	from medtrace.quality.report.audit_trail.audit_trail import execute
+	from medtrace.audit.report.audit_trail.audit_trail import execute
 
 	di, _entries = changed_device_identifier()
 	today = frappe.utils.today()
@@ -299,6 +312,7 @@ def test_audit_trail_report_filters_and_permission(user_with_role):
 		frappe.call("frappe.desk.query_report.run", report_name="Audit Trail", filters={"from_date": today, "to_date": today})
 
 
+@pytest.mark.requirement("MT-AUD-003")
 def test_track_changes_of_audited_doctypes_cannot_be_switched_off():
 	for doctype in ("Batch", "UDI Device Identifier"):
 		with pytest.raises(frappe.ValidationError, match="must stay tracked"):

@@ -7,10 +7,10 @@ import pyotp
 import pytest
 from frappe.utils.password import encrypt
 
-from factories import can_sign, make_device_identifier, make_item, released, signed_workflow_action
-from medtrace.quality.audit_chain import seal_pending, verify_audit_chain
+from factories import can_sign, committed_user, make_device_identifier, make_item, released, signed_workflow_action
+from medtrace.audit.audit_chain import seal_pending, verify_audit_chain
 from medtrace.quality.doctype.change_request.change_request import assess_change_request_impact
-from medtrace.quality.esignature import SignatureError, content_hash, unlock_signing
+from medtrace.signatures.esignature import SignatureError, content_hash, unlock_signing
 from medtrace.setup.permissions import (
 	PRODUCTION_OPERATOR,
 	QUALITY_APPROVER,
@@ -18,6 +18,8 @@ from medtrace.setup.permissions import (
 	REGULATORY_AFFAIRS,
 )
 from test_roles import user_with_role  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.requirement("MT-CC-001")
 
 
 @pytest.fixture
@@ -74,6 +76,7 @@ def raise_change_request(engineer: str, di: str, new_brand: str):
 	return signed_workflow_action(change_request, "Submit for Review")
 
 
+@pytest.mark.requirement("MT-SIG-001", "MT-SIG-005")
 def test_change_request_through_every_state_applies_the_approved_change(people):
 	di = released(make_device_identifier(brand_name="OldBrand"))
 	change_request = raise_change_request(people.engineer, di.name, "NewBrand")
@@ -129,7 +132,7 @@ def test_change_request_through_every_state_applies_the_approved_change(people):
 		assert f"{signature.meaning}</b> — {signature.signer_name} ({signature.signer})" in printed
 
 	# The audit trail shows the change with the request it was made under, and the chain holds.
-	from medtrace.quality.report.audit_trail.audit_trail import execute
+	from medtrace.audit.report.audit_trail.audit_trail import execute
 
 	frappe.set_user("Administrator")
 	seal_pending()
@@ -140,6 +143,7 @@ def test_change_request_through_every_state_applies_the_approved_change(people):
 	assert verify_audit_chain(alert=False)["intact"]
 
 
+@pytest.mark.requirement("MT-SIG-001", "MT-SIG-003")
 def test_refusals_wrong_approver_missing_signature_wrong_password_and_lockout(people):
 	di = released(make_device_identifier())
 	change_request = raise_change_request(people.engineer, di.name, "Brand X")
@@ -177,6 +181,7 @@ def test_refusals_wrong_approver_missing_signature_wrong_password_and_lockout(pe
 	assert [a.approver for a in change_request.approvals] == [people.approver_1]
 
 
+@pytest.mark.requirement("MT-SIG-001")
 def test_two_factor_code_is_asked_for_when_frappe_requires_it(people):
 	frappe.db.set_single_value("System Settings", {"enable_two_factor_auth": 1, "two_factor_method": "OTP App"})
 	frappe.db.set_value("Role", QUALITY_APPROVER, "two_factor_auth", 1)
@@ -196,6 +201,7 @@ def test_two_factor_code_is_asked_for_when_frappe_requires_it(people):
 	assert signature.authentication == "Password and authenticator code"
 
 
+@pytest.mark.requirement("MT-CC-002")
 def test_records_under_change_control_change_only_through_an_approved_change_request(people):
 	di = released(make_device_identifier(brand_name="Filed Brand"))
 	di.brand_name = "Quietly Changed"
@@ -241,6 +247,7 @@ def test_records_under_change_control_change_only_through_an_approved_change_req
 		change_request.save()
 
 
+@pytest.mark.requirement("MT-CC-003")
 def test_impact_assessment_adds_what_depends_on_the_affected_item(people):
 	item = make_item(has_batch_no=1, create_new_batch=1)
 	di = make_device_identifier(item=item.name)
@@ -260,6 +267,7 @@ def test_impact_assessment_adds_what_depends_on_the_affected_item(people):
 	assert assess_change_request_impact(change_request.name) == 0
 
 
+@pytest.mark.requirement("MT-SIG-002")
 def test_a_signature_is_immutable_hashes_what_was_signed_and_is_chained(people):
 	di = released(make_device_identifier())
 	signature = frappe.get_last_doc("Electronic Signature", filters={"reference_name": di.name})
@@ -282,14 +290,12 @@ def test_a_signature_is_immutable_hashes_what_was_signed_and_is_chained(people):
 	assert not result["intact"] and signature.name in result["reason"]
 
 
+@pytest.mark.requirement("MT-SIG-003")
 def test_failed_attempt_over_http_outlives_the_rolled_back_request(web_server):
 	"""A refused signature request is rolled back; the failed attempt it records must stay."""
 	import requests
 
-	email = f"http-signer-{frappe.generate_hash(length=6)}@change-control.example"
-	frappe.get_doc({"doctype": "User", "email": email, "first_name": "Http Signer", "send_welcome_email": 0,
-	                "roles": [{"role": QUALITY_APPROVER}]}).insert()
-	can_sign(email)
+	email = can_sign(committed_user("http-signer", [QUALITY_APPROVER]))
 	di = make_device_identifier()
 	di = signed_workflow_action(di, "Submit for Approval")
 	frappe.db.commit()
@@ -309,6 +315,7 @@ def test_failed_attempt_over_http_outlives_the_rolled_back_request(web_server):
 	assert frappe.db.get_value("UDI Device Identifier", di.name, "status") == "Pending Approval"
 
 
+@pytest.mark.requirement("MT-CC-002")
 def test_device_master_record_in_use_changes_only_through_a_change_request(people):
 	item = make_item(has_batch_no=1)
 	dmr = frappe.get_doc(

@@ -24,6 +24,8 @@ from offline_seed import TEST_ABBR, TEST_COMPANY
 from stdnum.iso7064 import mod_37_2, mod_37_36
 from test_production_udi import released
 
+pytestmark = pytest.mark.requirement("MT-COD-001")
+
 SUPPLIER = "MT Coding Rule Supplier"
 
 
@@ -125,6 +127,7 @@ def test_rule_made_in_the_desk_numbers_the_lots_and_serials_of_a_purchase_receip
 		assert len(recorded) == len(serial_nos(row))
 
 
+@pytest.mark.requirement("MT-UDI-004")
 def test_manufacture_entry_numbers_the_finished_lot_and_serials_with_their_udi():
 	group = make_item_group("MT Coded Implants")
 	raw = make_item(has_batch_no=1, create_new_batch=1)
@@ -175,6 +178,7 @@ def test_manufacture_entry_numbers_the_finished_lot_and_serials_with_their_udi()
 		("Never", pattern(("Text", "N"), "Sequence"), ["2025-12-31", "2026-01-01"], ["N0001", "N0002"]),
 	],
 )
+@pytest.mark.requirement("MT-COD-002")
 def test_sequence_increments_and_restarts_per_period(last_year_open, reset, parts, dates, expected):
 	item = make_item(has_batch_no=1, create_new_batch=1)
 	make_rule(parts, item=item.name, sequence_reset=reset)
@@ -182,6 +186,7 @@ def test_sequence_increments_and_restarts_per_period(last_year_open, reset, part
 	assert [frappe.db.get_value("Batch", {"reference_name": entry}) for entry in entries] == expected
 
 
+@pytest.mark.requirement("MT-COD-002")
 def test_week_and_four_digit_year_parts():
 	rule = frappe.get_doc(
 		{"doctype": "UDI Coding Rule", "sequence_digits": 2, "sequence_reset": "Yearly",
@@ -199,6 +204,7 @@ def test_week_and_four_digit_year_parts():
 		("GS1 Mod 10", "1234567890", 2, 12, f"123456789012{gs1_standard_check_digit('123456789012')}"),
 	],
 )
+@pytest.mark.requirement("MT-COD-002")
 def test_check_characters_follow_their_standards(check_character, text, digits, sequence, expected):
 	rule = frappe.get_doc(
 		{"doctype": "UDI Coding Rule", "check_character": check_character, "sequence_digits": digits,
@@ -257,6 +263,7 @@ def test_typed_lots_and_serials_are_kept():
 		({"parts": pattern("Year (YY)", "Sequence"), "number_type": "Serial No"}, "is not serialised"),
 	],
 )
+@pytest.mark.requirement("MT-COD-003")
 def test_invalid_patterns_are_refused_with_a_clear_message(values, message):
 	item = make_item(has_batch_no=1, create_new_batch=1)
 	with pytest.raises(frappe.ValidationError, match=message):
@@ -280,6 +287,7 @@ def hibc_item(group: str = "Products") -> str:
 		 "check character '\\*'"),
 	],
 )
+@pytest.mark.requirement("MT-COD-003")
 def test_patterns_an_hibc_label_cannot_carry_are_refused(values, message):
 	parts = values.pop("parts")
 	with pytest.raises(frappe.ValidationError, match=message):
@@ -287,6 +295,7 @@ def test_patterns_an_hibc_label_cannot_carry_are_refused(values, message):
 	assert make_rule(parts, item=make_item(has_batch_no=1).name, **values), "the same pattern fits a GS1 label"
 
 
+@pytest.mark.requirement("MT-COD-003")
 def test_group_rule_is_checked_against_hibc_items_of_its_subgroups():
 	parent = make_item_group("MT HIBC Parent")
 	hibc_item(make_item_group("MT HIBC Child", parent))
@@ -296,6 +305,7 @@ def test_group_rule_is_checked_against_hibc_items_of_its_subgroups():
 	assert make_rule(pattern(("Text", "GROUPLOT-"), "Year (YY)", "Sequence"), applies_to="Item Group", item_group=parent)
 
 
+@pytest.mark.requirement("MT-COD-003")
 def test_second_enabled_rule_for_the_same_item_is_refused():
 	item = make_item(has_batch_no=1)
 	first = make_rule(pattern("Year (YY)", "Sequence"), item=item.name)
@@ -303,6 +313,7 @@ def test_second_enabled_rule_for_the_same_item_is_refused():
 		make_rule(pattern(("Text", "X"), "Year (YY)", "Sequence"), item=item.name)
 
 
+@pytest.mark.requirement("MT-COD-004")
 def test_exhausted_sequence_is_refused_with_a_clear_message():
 	item = make_item(has_batch_no=1, create_new_batch=1)
 	rule = make_rule(pattern(("Text", "X"), "Sequence"), item=item.name, sequence_digits=1, sequence_reset="Never")
@@ -311,6 +322,7 @@ def test_exhausted_sequence_is_refused_with_a_clear_message():
 		frappe.get_doc({"doctype": "Batch", "item": item.name}).insert()
 
 
+@pytest.mark.requirement("MT-COD-003")
 def test_preview_shows_the_next_number_without_taking_it(rule_author):
 	item = make_item(has_batch_no=1, create_new_batch=1)
 	rule = make_rule(pattern(("Text", "P"), "Year (YY)", "Sequence"), item=item.name)
@@ -330,6 +342,7 @@ def test_preview_shows_the_next_number_without_taking_it(rule_author):
 		preview_next_number(unsaved)
 
 
+@pytest.mark.requirement("MT-COD-004")
 def test_concurrent_generation_never_duplicates_a_number(test_site):
 	"""Two connections take numbers of a rule's new period at the same moment and keep taking them."""
 	item = make_item(has_batch_no=1, create_new_batch=1)

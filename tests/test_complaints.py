@@ -16,7 +16,9 @@ from frappe.desk.query_report import run
 from frappe.utils import add_days, today
 from medtrace.recall.doctype.customer_complaint.customer_complaint import create_recall, reporting_deadline
 from test_recall import refusal, symbols_of
-from test_trace_links import FORWARD, build_scenario
+from test_trace_links import FORWARD, plant_fixtures
+
+pytestmark = pytest.mark.requirement("MT-CMP-001")
 
 
 def complaint(**values):
@@ -26,9 +28,7 @@ def complaint(**values):
 	)
 
 
-@pytest.fixture
-def plant():
-	return build_scenario()
+built_plant, plant = plant_fixtures()
 
 
 def test_a_scanned_gs1_element_string_resolves_to_the_scenario_serial(plant):
@@ -41,6 +41,7 @@ def test_a_scanned_gs1_element_string_resolves_to_the_scenario_serial(plant):
 	assert (by_lot.item, by_lot.udi_device_identifier) == (plant.items.sub_assembly, None)
 
 
+@pytest.mark.requirement("MT-CMP-003")
 def test_create_recall_scopes_the_complaints_lot(plant):
 	filed = complaint(batch_no=plant.name("SA1"), patient_involvement="Injury").insert()
 	name = create_recall(filed.name, "Class I")
@@ -98,6 +99,7 @@ def test_bad_scans_and_dates_are_refused_with_a_message():
 		("China NMPA Adverse Event", "Unknown", 20),
 	],
 )
+@pytest.mark.requirement("MT-CMP-002")
 def test_reporting_deadline_follows_the_regulation_and_severity(regulation, involvement, days):
 	received = "2026-03-02"
 	values = {"reportable": 1, "regulation": regulation, "patient_involvement": involvement, "received_on": received}
@@ -105,11 +107,13 @@ def test_reporting_deadline_follows_the_regulation_and_severity(regulation, invo
 	assert reporting_deadline(frappe._dict({**values, "reportable": 0})) is None
 
 
+@pytest.mark.requirement("MT-CMP-002")
 def test_the_deadline_is_set_on_save():
 	filed = complaint(received_on="2026-03-02", reportable=1, regulation="China NMPA Adverse Event", patient_involvement="Death").insert()
 	assert str(filed.reporting_deadline) == "2026-03-09"
 
 
+@pytest.mark.requirement("MT-CMP-003")
 def test_trends_report_counts_complaints_per_di_lot_and_month():
 	di = released(make_device_identifier(label_expiry_date=0))
 	for _receipt in range(2):

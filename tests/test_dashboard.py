@@ -9,6 +9,8 @@ from frappe.desk.doctype.number_card.number_card import get_result
 
 from factories import make_item
 
+pytestmark = pytest.mark.requirement("MT-DSK-001")
+
 CARDS = (
 	"DHRs Awaiting Release", "Open Data Quality Exceptions", "Failed Integration Messages", "Pending Integration Messages",
 	"Open Recalls",
@@ -19,9 +21,11 @@ CHARTS = ("Open Data Quality Exceptions by Severity", "Integration Messages by S
 def test_cards_and_charts_are_installed_and_on_the_workspace():
 	workspace = frappe.get_doc("Workspace", "MedTrace")
 	content = json.loads(workspace.content)
-	shown_cards = {block["data"]["number_card_name"] for block in content if block["type"] == "number_card"}
+	# A workspace block names its item by the item's label (frappe/public/js/frappe/views/workspace/blocks/block.js).
+	card_of_label = {row.label: row.number_card_name for row in workspace.number_cards}
+	shown_cards = {card_of_label.get(block["data"]["number_card_name"]) for block in content if block["type"] == "number_card"}
 	shown_charts = {block["data"]["chart_name"] for block in content if block["type"] == "chart"}
-	for card in (*CARDS, UNACCOUNTED):
+	for card in (*CARDS, UNACCOUNTED, DRILLS):
 		assert frappe.db.get_value("Number Card", card, "is_standard") == 1, card
 		assert card in shown_cards
 	for chart in CHARTS:
@@ -30,6 +34,7 @@ def test_cards_and_charts_are_installed_and_on_the_workspace():
 
 
 UNACCOUNTED = "Recall Units Unaccounted For"
+DRILLS = "Open Mock Recall Drills"
 
 
 def card_value(name: str) -> int:
@@ -73,12 +78,39 @@ def insert_recall(**values) -> None:
 	recall.db_insert()
 
 
-def test_unaccounted_card_sums_the_open_real_recalls():
+def test_unaccounted_card_counts_the_open_real_recalls_with_units_out_there():
 	before = card_value(UNACCOUNTED)
-	insert_recall(status="In Progress", is_drill=0, units_unaccounted=7)
-	insert_recall(status="Closed", is_drill=0, units_unaccounted=3)
-	insert_recall(status="In Progress", is_drill=1, units_unaccounted=5)
-	assert card_value(UNACCOUNTED) == before + 7
+	insert_recall(status="In Progress", is_drill=0, all_units_accounted_for=0)
+	insert_recall(status="In Progress", is_drill=0, all_units_accounted_for=1)
+	insert_recall(status="Closed", is_drill=0, all_units_accounted_for=0)
+	insert_recall(status="In Progress", is_drill=1, all_units_accounted_for=0)
+	assert card_value(UNACCOUNTED) == before + 1
+
+
+def test_drills_are_counted_on_their_own_card_and_the_recall_cards_say_they_leave_them_out():
+	"""A drill in progress is not a recall, but the dashboard must not hide it without saying so."""
+	before = card_value(DRILLS)
+	insert_recall(status="Notified", is_drill=1)
+	insert_recall(status="Closed", is_drill=1)
+	insert_recall(status="Notified", is_drill=0)
+	assert card_value(DRILLS) == before + 1
+	for card in frappe.get_all("Number Card", filters={"document_type": "Recall", "module": "MedTrace Setup"}, fields=["name", "label", "filters_json"]):
+		if ["Recall", "is_drill", "=", 0] in json.loads(card.filters_json):
+			assert card.label.endswith("(Excluding Drills)"), card.name
+
+
+@pytest.mark.parametrize("chart", ["Trace Response Times", "Mock Recall Drill Times"])
+def test_report_charts_draw_a_single_data_point(chart):
+	"""A line through one point draws nothing (and errors in the browser): the workspace draws these charts as
+	bars, and the reports draw one day or one drill as bars."""
+	chart_doc = frappe.get_doc("Dashboard Chart", chart)
+	assert chart_doc.type == "Bar"
+	report = frappe.get_doc("Report", chart_doc.report_name)
+	module = frappe.get_module(f"medtrace.{frappe.scrub(report.module)}.report.{frappe.scrub(report.name)}.{frappe.scrub(report.name)}")
+	one_row = [frappe._dict(day=frappe.utils.getdate(), p50_ms=1, p95_ms=2, recall="RCL-1", scoped_on=frappe.utils.now_datetime(),
+	                        back_trace_seconds=0.1, forward_trace_seconds=0.1, customer_list_seconds=0.1, mass_balance_seconds=0.1,
+	                        accounted_for_seconds=None)]
+	assert module.chart(one_row)["type"] == "bar"
 
 
 def test_severity_chart_groups_open_exceptions():
@@ -98,6 +130,7 @@ def test_severity_chart_groups_open_exceptions():
 	assert counts["Critical"] >= 2
 
 
+@pytest.mark.requirement("MT-TRC-009")
 def test_trace_response_times_are_recorded_and_reported():
 	from medtrace.traceability.api import get_trace
 	from medtrace.traceability.report.trace_response_times.trace_response_times import execute, percentile

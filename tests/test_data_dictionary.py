@@ -4,8 +4,10 @@ changes, every described MedTrace field carries its description, and the filters
 import frappe
 import pytest
 from frappe.desk.query_report import run
-from medtrace.quality.audit_trail import medtrace_modules
+from medtrace.audit.audited import medtrace_modules
 from medtrace.setup.permissions import PRODUCTION_OPERATOR, QUALITY_APPROVER
+
+pytestmark = pytest.mark.requirement("MT-UDI-007")
 
 REPORT = "UDI Data Dictionary"
 PROBE_ON_BATCH = "medtrace_dictionary_probe"

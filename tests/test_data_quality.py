@@ -15,6 +15,8 @@ from offline_seed import TEST_COMPANY
 from test_production_udi import make_batch, released
 from test_roles import user_with_role  # noqa: F401 (fixture)
 
+pytestmark = pytest.mark.requirement("MT-DQ-001")
+
 
 def open_exceptions(rule: str) -> dict[str, str]:
 	return dict(
@@ -136,6 +138,7 @@ def test_starter_rules_are_installed_valid_and_run():
 		evaluate_rule(shipped_rule(name))
 
 
+@pytest.mark.requirement("MT-DQ-002")
 def test_batch_without_the_expiry_date_its_di_needs_is_flagged_until_fixed():
 	rule = shipped_rule("Batch Without Required Expiry Date")
 	item = make_item(has_batch_no=1)
@@ -154,6 +157,7 @@ def test_batch_without_the_expiry_date_its_di_needs_is_flagged_until_fixed():
 	assert legacy.name not in open_exceptions(rule)
 
 
+@pytest.mark.requirement("MT-DQ-002")
 def test_serial_without_udi_di_is_flagged():
 	rule = shipped_rule("Serial Number Without UDI-DI")
 	item = make_item(has_serial_no=1, serial_no_series="DQS-.#####")
@@ -165,6 +169,7 @@ def test_serial_without_udi_di_is_flagged():
 	assert serials[0] in open_exceptions(rule) and serials[1] not in open_exceptions(rule)
 
 
+@pytest.mark.requirement("MT-DQ-002")
 def test_received_batch_without_supplier_lot_is_flagged():
 	rule = shipped_rule("Received Lot Without Supplier Lot")
 	item = make_item(has_batch_no=1, create_new_batch=1)
@@ -185,6 +190,7 @@ def test_received_batch_without_supplier_lot_is_flagged():
 	assert batch not in open_exceptions(rule)
 
 
+@pytest.mark.requirement("MT-DQ-002")
 def test_quality_inspection_without_readings_is_flagged():
 	rule = shipped_rule("Quality Inspection Without Readings")
 	item = make_item(has_batch_no=1, create_new_batch=1)
@@ -199,6 +205,7 @@ def test_quality_inspection_without_readings_is_flagged():
 	assert inspection.name in open_exceptions(rule)
 
 
+@pytest.mark.requirement("MT-DQ-002")
 def test_delivered_lot_whose_udi_no_longer_matches_is_flagged():
 	rule = shipped_rule("Delivered Lot With Inconsistent UDI")
 	item = make_item(has_batch_no=1, create_new_batch=1, has_expiry_date=1, shelf_life_in_days=365)
@@ -219,6 +226,7 @@ def test_delivered_lot_whose_udi_no_longer_matches_is_flagged():
 	assert batch not in open_exceptions(rule)
 
 
+@pytest.mark.requirement("MT-DQ-002")
 def test_delivered_lot_naming_a_udi_di_no_longer_registered_is_flagged():
 	"""A DI removed behind the link checks' back (as reinstalling MedTrace does) is a finding, not a crash of
 	the whole rule."""

@@ -6,6 +6,8 @@ import urllib.request
 
 import pytest
 
+pytestmark = pytest.mark.requirement("MT-DSK-002")
+
 
 @pytest.fixture
 def desk_url(web_server):

@@ -17,10 +17,13 @@ from factories import (
 	released,
 )
 from medtrace.quality.dhr import download_dhr_pdf, release_device_history_record
-from medtrace.quality.esignature import SignatureError
+from medtrace.signatures.esignature import SignatureError
 from medtrace.setup.permissions import QUALITY_APPROVER, QUALITY_ENGINEER
 from offline_seed import TEST_ABBR, TEST_COMPANY
+from test_recall import refusal
 from test_roles import user_with_role  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.requirement("MT-DHR-001")
 
 WIP = f"Work In Progress - {TEST_ABBR}"
 FINISHED = f"Finished Goods - {TEST_ABBR}"
@@ -116,6 +119,7 @@ def release_as(user: str, dhr: str, password: str = SIGNING_PASSWORD):
 		frappe.set_user("Administrator")
 
 
+@pytest.mark.requirement("MT-DHR-005")
 def test_dhr_assembles_and_gates_release(production, user_with_role):
 	approver = can_sign(user_with_role(QUALITY_APPROVER))
 	run_stock_entry(production.work_order, "Material Transfer for Manufacture", 3)
@@ -174,6 +178,7 @@ def complete_lot(production):
 	return lot_dhr, leak
 
 
+@pytest.mark.requirement("MT-DHR-002", "MT-DHR-003", "MT-SIG-001")
 def test_release_is_a_signature_and_freezes_the_dhr(production, user_with_role):
 	lot_dhr, leak = complete_lot(production)
 	approver = can_sign(user_with_role(QUALITY_APPROVER))
@@ -220,12 +225,14 @@ def test_release_is_a_signature_and_freezes_the_dhr(production, user_with_role):
 	assert delivery.docstatus == 1
 
 
+@pytest.mark.requirement("MT-DHR-003")
 def test_unreleased_lot_cannot_be_delivered(production):
 	run_stock_entry(production.work_order, "Material Transfer for Manufacture", 3)
 	manufacture = run_stock_entry(production.work_order, "Manufacture", 3)
 	serial = frappe.get_all("Serial No", filters={"item_code": production.device}, pluck="name")[0]
-	with pytest.raises(frappe.ValidationError, match="Device History Record is not released"):
-		make_delivery(make_customer(), production.device, 1, FINISHED, serial_no=serial)
+	for doctype in ("Delivery Note", "Sales Invoice"):
+		message = refusal(lambda: make_delivery(make_customer(), production.device, 1, FINISHED, doctype=doctype, serial_no=serial))
+		assert "Device History Record is not released" in message
 	assert manufacture.docstatus == 1
 
 
@@ -236,6 +243,7 @@ def pdf_text(pdf: bytes) -> str:
 	return " ".join(text.split())
 
 
+@pytest.mark.requirement("MT-DHR-004", "MT-DHR-005")
 def test_dhr_pdf_is_a_paginated_evidence_document(production, web_server):
 	run_stock_entry(production.work_order, "Material Transfer for Manufacture", 3)
 	record_parameter(182, work_order=production.work_order)
@@ -247,6 +255,7 @@ def test_dhr_pdf_is_a_paginated_evidence_document(production, web_server):
 		assert expected in text, expected
 
 
+@pytest.mark.requirement("MT-DHR-004", "MT-SIG-005")
 def test_released_dhr_pdf_carries_the_signature_manifestation(production, user_with_role, web_server):
 	lot_dhr, _leak = complete_lot(production)
 	approver = can_sign(user_with_role(QUALITY_APPROVER))

@@ -6,7 +6,11 @@ import frappe
 
 from bench_tool import TEST_SITE, site_command
 
-MEDTRACE_MODULES = {"MedTrace Setup", "UDI", "Traceability", "Quality", "Recall", "MedTrace Integrations"}
+import pytest
+
+pytestmark = pytest.mark.requirement("MT-INS-001")
+
+MEDTRACE_MODULES = {"MedTrace Setup", "UDI", "Traceability", "Quality", "Recall", "MedTrace Integrations", "Audit", "Packaging", "Validation", "Signatures"}
 
 
 def test_bench_lists_frappe_erpnext_and_medtrace(bench):
@@ -25,6 +29,7 @@ def test_modules_belong_to_medtrace():
 	assert modules == MEDTRACE_MODULES
 
 
+@pytest.mark.requirement("MT-AUD-003")
 def test_every_medtrace_doctype_tracks_changes():
 	doctypes = frappe.get_all(
 		"DocType", filters={"module": ("in", list(MEDTRACE_MODULES))}, fields=["name", "track_changes"]
@@ -54,6 +59,7 @@ def test_medtrace_workspace_links_the_udi_register():
 	assert "UDI Device Identifier" in {link.link_to for link in workspace.links}
 
 
+@pytest.mark.requirement("MT-DSK-003")
 def test_every_medtrace_string_has_a_chinese_translation():
 	"""MedTrace's first users are Chinese manufacturers: every string the app shows must exist in zh,
 	either in MedTrace's own translations or in Frappe's / ERPNext's (for words they already translate)."""

@@ -14,6 +14,8 @@ from medtrace.medtrace_integrations.inbound import replay_message
 from offline_seed import TEST_COMPANY
 from test_production_udi import make_batch, released
 
+pytestmark = pytest.mark.requirement("MT-INT-001")
+
 SYSTEM_ROLES = ("MedTrace Production Operator", "MedTrace Quality Engineer", "Stock User", "Purchase User", "Item Manager")
 
 
@@ -74,6 +76,7 @@ def reading(**overrides):
 	        "recorded_at": "2026-11-20T08:30:00", **overrides}
 
 
+@pytest.mark.requirement("MT-INT-002", "MT-DHR-005")
 def test_valid_reading_creates_a_process_parameter_record(web_server, background_worker, mes, lot):
 	status, body, message_id = post(web_server, mes, "mes.process_parameter.v1", reading(batch_no=lot.batch))
 	assert status == 202, body
@@ -116,6 +119,7 @@ def test_invalid_messages_are_rejected_precisely_and_logged(web_server, mes, mes
 	assert not log.created_documents
 
 
+@pytest.mark.requirement("MT-INT-002")
 def test_reading_for_a_work_order_not_started_is_out_of_order(web_server, mes, lot):
 	bom = frappe.get_doc({"doctype": "BOM", "item": make_item().name, "quantity": 1, "company": TEST_COMPANY,
 	                      "items": [{"item_code": lot.item, "qty": 1, "rate": 1}]}).insert()
@@ -133,6 +137,7 @@ def test_bad_token_is_refused(web_server, mes):
 	assert status in (401, 403)
 
 
+@pytest.mark.requirement("MT-INT-002")
 def test_lims_result_becomes_a_submitted_quality_inspection(web_server, background_worker, mes, lot):
 	from test_dhr import make_inspection_template
 
@@ -150,6 +155,7 @@ def test_lims_result_becomes_a_submitted_quality_inspection(web_server, backgrou
 	assert (inspection.docstatus, inspection.status, inspection.batch_no) == (1, "Accepted", lot.batch)
 
 
+@pytest.mark.requirement("MT-INT-002")
 def test_lims_result_with_another_lots_label_is_wrong_udi(web_server, mes, lot):
 	other = make_batch(lot.item, expiry_date="2030-01-01")
 	frappe.db.commit()
@@ -159,6 +165,7 @@ def test_lims_result_with_another_lots_label_is_wrong_udi(web_server, mes, lot):
 	assert status == 417 and "Wrong UDI" in server_message(body)
 
 
+@pytest.mark.requirement("MT-INT-002")
 def test_wms_receipt_creates_lot_with_supplier_lot(web_server, background_worker, mes):
 	item = make_item(has_batch_no=1)
 	supplier = frappe.get_doc({"doctype": "Supplier", "supplier_name": f"Resin Co {frappe.generate_hash(length=4)}"}).insert()
@@ -174,6 +181,7 @@ def test_wms_receipt_creates_lot_with_supplier_lot(web_server, background_worker
 	assert [(b.name, b.medtrace_supplier_lot, b.supplier, b.batch_qty) for b in batch] == [(supplier_lot, supplier_lot, supplier.name, 25)]
 
 
+@pytest.mark.requirement("MT-INT-003")
 def test_replay_after_fix_succeeds_once(web_server, mes, lot):
 	status, _body, message_id = post(web_server, mes, "mes.process_parameter.v1", reading(batch_no="LOT-TO-COME"))
 	assert status == 417
@@ -197,6 +205,7 @@ def test_openapi_document_is_served_and_matches_the_repository(web_server, mes):
 	assert json.loads((APP_SOURCE / "docs" / "openapi.json").read_text()) == openapi_document()
 
 
+@pytest.mark.requirement("MT-INT-003")
 def test_drains_share_a_backlog_without_waiting_on_each_other(test_site, mes):
 	"""Two drains on two connections: while one holds the oldest waiting message, the other takes the next
 	one at once instead of waiting for the lock; a message no drain holds any more is taken again."""

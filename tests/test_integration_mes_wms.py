@@ -29,6 +29,8 @@ from offline_seed import TEST_ABBR, TEST_COMPANY
 from test_integration_api import outcome, post
 from test_scan import as_raw
 
+pytestmark = pytest.mark.requirement("MT-INT-002")
+
 STORES, WIP, FINISHED = (f"{name} - {TEST_ABBR}" for name in ("Stores", "Work In Progress", "Finished Goods"))
 MES_ROLES = ("MedTrace Production Operator", "Manufacturing User", "Stock User", "Item Manager")
 # Delivery Notes render the customer's address, which only sales, purchase and accounts roles may read.
@@ -295,7 +297,7 @@ INVALID = [
 	pytest.param("mes.consumption.v1", consumption("not_started", lambda r: {"udi": f"(01){r.resin.di}(10)NO-SUCH-LOT", "qty": 1}),
 	             "Batch NO-SUCH-LOT is not in MedTrace", id="udi-of-unknown-lot"),
 	pytest.param("mes.consumption.v1", consumption("not_started", lambda r: {"udi": f"(01){r.resin.di}", "qty": 1}),
-	             lambda r: f"names only the device identifier {r.resin.di}", id="udi-without-lot-or-serial"),
+	             lambda r: f"lacks a lot / batch number (AI 10), which UDI-DI {r.resin.di} requires", id="udi-without-lot-or-serial"),
 	pytest.param("mes.consumption.v1", consumption("not_started", lambda r: {"udi": udi("Batch", r.lot), "item_code": r.other.item, "qty": 1}),
 	             lambda r: f"belongs to item {r.resin.item}, not to item {r.other.item}", id="item-code-disagrees-with-udi"),
 	pytest.param("mes.consumption.v1", consumption("not_started", lambda r: {"udi": udi("Batch", r.other.lots[0]), "qty": 1}),

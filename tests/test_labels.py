@@ -17,6 +17,8 @@ from PIL import Image
 from pypdf import PdfReader
 from test_production_udi import make_batch, released
 
+pytestmark = pytest.mark.requirement("MT-LBL-001")
+
 DPI = 300
 MM = DPI / 25.4
 
@@ -133,6 +135,7 @@ def test_stock_entry_labels_decode_to_each_serials_udi(serialised_receipt, user_
 	assert sorted(log.identifiers.splitlines()) == sorted(serial.udi_element_string for serial in serials)
 
 
+@pytest.mark.requirement("MT-LBL-002")
 def test_batch_label_copies_and_desk_print_view_are_logged(web_server, monkeypatch):
 	item = make_item(has_batch_no=1, has_expiry_date=1, shelf_life_in_days=365)
 	released(make_device_identifier(item=item.name, label_manufacture_date=1))

@@ -6,6 +6,8 @@ import pytest
 
 from bench_tool import TEST_SITE, site_command
 
+pytestmark = pytest.mark.requirement("MT-INS-002")
+
 WORKFLOW = "UDI Device Identifier Release"
 
 

@@ -13,8 +13,10 @@ from factories import can_sign, default_warehouse, make_customer, make_delivery,
 from medtrace.setup.permissions import QUALITY_APPROVER
 from offline_seed import TEST_COMPANY
 from test_dhr import complete_lot, production, release_as  # noqa: F401 (fixture)
-from test_recall import make_recall, plant  # noqa: F401 (fixture)
+from test_recall import built_plant, make_recall, plant  # noqa: F401 (fixtures)
 from test_roles import user_with_role  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.requirement("MT-EVT-001")
 
 
 def events_of(reference) -> list[dict]:
@@ -91,6 +93,20 @@ def test_shipments_returns_and_cancellations_are_announced_per_lot():
 	assert [(row.event, row.batch_no, row.qty) for row in events_of(delivery)] == [
 		("Shipped", lots[0], 3), ("Shipped", lots[1], 4), ("Shipment Cancelled", lots[0], 3), ("Shipment Cancelled", lots[1], 4)
 	]
+
+
+def test_an_invoice_announces_a_shipment_only_when_it_updates_stock():
+	item = make_item(has_batch_no=1, create_new_batch=1)
+	receive_stock(item.name, 10)
+	lot = frappe.get_all("Batch", filters={"item": item.name}, pluck="name")[0]
+	customer = make_customer()
+	invoice = make_delivery(customer, item.name, 2, default_warehouse(), doctype="Sales Invoice", batch_no=lot)
+	assert [(row.event, row.batch_no, row.qty, row.customer) for row in events_of(invoice)] == [("Shipped", lot, 2, customer)]
+	billing_only = make_delivery(customer, item.name, 2, default_warehouse(), submit=False, doctype="Sales Invoice", batch_no=lot)
+	billing_only.update_stock = 0
+	billing_only.save()
+	billing_only.submit()
+	assert events_of(billing_only) == []
 
 
 def test_events_cannot_be_changed_or_made_by_users(plant):

@@ -3,6 +3,7 @@ every MedTrace doctype, report, page and whitelisted method. README's "Permissio
 
 Doctypes, reports and pages are found in the app's files and whitelisted methods by importing every
 medtrace module, so whatever is added later fails here until its row is written below (and in README).
+Every argument of every whitelisted method is also sent values no request should make a server error of.
 A method counts as allowed when it does not refuse the user with a PermissionError — its sample arguments
 may still be rejected for other reasons — and as denied when it does.
 """
@@ -25,6 +26,8 @@ from medtrace.setup.permissions import (
 	WAREHOUSE_OPERATOR,
 )
 from test_production_udi import released
+
+pytestmark = pytest.mark.requirement("MT-PRM-001")
 
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -63,6 +66,11 @@ DOCTYPES = {
 	"Recall":                   ("rwcd",  "rwcd",  "rw",      "",        "r",      "",   ""),
 	"Recall Hold":              ("r",     "r",     "r",       "",        "r",      "",   ""),
 	"Customer Complaint":       ("rwcd",  "rwc",   "rwc",     "",        "",       "",   ""),
+	"Separation of Duties Rule": ("rwc",  "r",     "r",       "",        "",       "",   ""),
+	"Validation Requirement":   ("r",     "r",     "r",       "",        "",       "",   ""),
+	"Validation Run":           ("r",     "rwc",   "r",       "",        "",       "",   ""),
+	"Package":                  ("r",     "r",     "r",       "rwc",     "rwc",    "",   ""),
+	"Package Event":            ("r",     "r",     "r",       "r",       "r",      "",   ""),
 }
 
 # Child tables have no permissions of their own: they are read and written through their parent.
@@ -84,6 +92,14 @@ CHILD_TABLES = {
 	"Recall Affected Unit": "Recall",
 	"Recall Customer": "Recall",
 	"Recall Mass Balance": "Recall",
+	"Validation IQ Check": "Validation Run",
+	"Validation OQ Result": "Validation Run",
+	"Validation Matrix Row": "Validation Run",
+	"Validation Impact": "Validation Run",
+	"Package Content": "Package",
+	"Package Event Item": "Package Event",
+	"Recall Supplied Item": "Recall",
+	"Recall Unit Total": "Recall",
 }
 
 REPORTS = {
@@ -91,6 +107,7 @@ REPORTS = {
 	"Batch Genealogy": (Y, Y, Y, "", "", "", ""),
 	"Where-Used": (Y, Y, Y, "", "", "", ""),
 	"Customer Exposure": (Y, Y, Y, "", "", "", ""),
+	"Customer Devices": (Y, Y, Y, "", "", "", ""),
 	"Serial History": (Y, Y, Y, "", "", "", ""),
 	"UDI Data Dictionary": (Y, Y, Y, "", "", "", ""),
 	"Trace Response Times": (Y, Y, "", "", "", "", ""),
@@ -106,17 +123,20 @@ PAGES = {
 # Integration API methods answer only the API user of an enabled Integration System, none of these.
 METHODS = {
 	"medtrace.udi.scan.resolve_scan":                          (Y, Y, Y, Y, Y, "", ""),
+	"medtrace.udi.scan.scan_label":                            (Y, Y, Y, Y, Y, "", ""),
+	"medtrace.signatures.separation_of_duties.get_duty_restrictions": (Y, Y, Y, Y, Y, "", ""),
 	"medtrace.udi.coding_rules.preview_next_number":           (Y, Y, Y, Y, Y, "", ""),
 	"medtrace.quality.dhr.download_dhr_pdf":                   (Y, Y, Y, Y, Y, "", ""),
 	"medtrace.quality.dhr.refresh_device_history_record":      (Y, Y, "", "", "", "", ""),
 	"medtrace.quality.dhr.release_device_history_record":      (Y, "", "", "", "", "", ""),
-	"medtrace.quality.esignature.apply_workflow":              (Y, "", Y, "", "", "", ""),
-	"medtrace.quality.esignature.get_signing_status":          (Y, Y, Y, Y, Y, "", Y),
-	"medtrace.quality.esignature.get_signatures":              (Y, Y, Y, Y, "", "", ""),
-	"medtrace.quality.esignature.unlock_signing":              ("", "", "", "", "", "", ""),
-	"medtrace.quality.esignature.is_signing_locked":           ("", "", "", "", "", "", ""),
+	"medtrace.signatures.esignature.apply_workflow":              (Y, "", Y, "", "", "", ""),
+	"medtrace.signatures.esignature.get_signing_status":          (Y, Y, Y, Y, Y, "", Y),
+	"medtrace.signatures.esignature.get_signatures":              (Y, Y, Y, Y, "", "", ""),
+	"medtrace.signatures.esignature.unlock_signing":              ("", "", "", "", "", "", ""),
+	"medtrace.signatures.esignature.is_signing_locked":           ("", "", "", "", "", "", ""),
 	"medtrace.quality.doctype.change_request.change_request.assess_change_request_impact": (Y, Y, Y, "", "", "", ""),
-	"medtrace.quality.audit_chain.verify_audit_chain_now":     (Y, "", "", "", "", "", ""),
+	"medtrace.audit.audit_chain.verify_audit_chain_now":     (Y, "", "", "", "", "", ""),
+	"medtrace.audit.audit_chain.verify_against_checkpoint":  (Y, "", "", "", "", "", ""),
 	"medtrace.quality.data_quality.get_registered_checks":     (Y, Y, Y, "", "", "", ""),
 	"medtrace.quality.data_quality.run_rule_now":              (Y, Y, "", "", "", "", ""),
 	"medtrace.medtrace_integrations.api_v1.post_message":      ("", "", "", "", "", "", ""),
@@ -132,6 +152,18 @@ METHODS = {
 	"medtrace.recall.notifications.send_recall_notifications": (Y, Y, Y, "", "", "", ""),
 	"medtrace.recall.doctype.customer_complaint.customer_complaint.create_recall": (Y, Y, "", "", "", "", ""),
 	"medtrace.recall.mass_balance.recalculate_mass_balance":   (Y, Y, Y, "", "", "", ""),
+	"medtrace.validation.runs.import_oq_result":               ("", Y, "", "", "", "", ""),
+	"medtrace.validation.runs.approve_validation_run":         (Y, "", "", "", "", "", ""),
+	"medtrace.validation.runs.download_validation_report":     (Y, Y, Y, "", "", "", ""),
+	"medtrace.packaging.packing.pack_scans":                    ("", "", "", Y, Y, "", ""),
+	"medtrace.packaging.packing.remove_scans":                  ("", "", "", Y, Y, "", ""),
+	"medtrace.packaging.packing.unpack_package":                ("", "", "", Y, Y, "", ""),
+	"medtrace.packaging.production.pack_stock_entry":           ("", "", "", Y, Y, "", ""),
+	"medtrace.packaging.shipping.add_packages_to_delivery_note": ("", "", "", "", "", "", ""),
+	"medtrace.packaging.labels.download_package_labels":        (Y, Y, Y, Y, Y, "", ""),
+	"medtrace.packaging.epcis.query_events":                    (Y, Y, Y, "", "", "", ""),
+	"medtrace.packaging.recall.packages_to_pull":               (Y, Y, Y, "", Y, "", ""),
+	"medtrace.packaging.recall.packages_holding":               (Y, Y, Y, Y, Y, "", ""),
 }
 
 
@@ -157,8 +189,14 @@ def sample_arguments() -> dict[str, dict]:
 		 "responsible_role": QUALITY_ENGINEER}
 	).insert()
 	traced = make_item(has_batch_no=1, create_new_batch=1)
-	receive_stock(traced.name, 1)
+	receipt = receive_stock(traced.name, 1)
 	lot = frappe.db.get_value("Batch", {"item": traced.name})
+	base_unit = released(make_device_identifier(item=traced.name))
+	case_di = released(make_device_identifier(item=traced.name, packaging_level="Case", contained_di=base_unit.name, quantity_per_package=10))
+	package = frappe.get_doc(
+		{"doctype": "Package", "identified_by": "Package UDI", "udi_device_identifier": case_di.name,
+		 "warehouse": frappe.db.get_value("Stock Entry Detail", {"parent": receipt.name}, "t_warehouse")}
+	).insert()
 	recall = frappe.get_doc(
 		{"doctype": "Recall", "title": "Permission matrix", "classification": "Class III", "trigger": "Internal Finding",
 		 "reason": "x", "scope": [{"batch_no": lot}]}
@@ -166,19 +204,25 @@ def sample_arguments() -> dict[str, dict]:
 	complaint = frappe.get_doc(
 		{"doctype": "Customer Complaint", "reporter_name": "Permission matrix", "event_description": "x", "batch_no": lot}
 	).insert()
+	validation_run = frappe.get_doc({"doctype": "Validation Run", "title": "Permission matrix", "status": "Open", "oq_result": "Not Run"})
+	validation_run.name = f"VAL-PERMISSION-{frappe.generate_hash(length=6)}"
+	validation_run.db_insert()
 	return {
 		"medtrace.udi.scan.resolve_scan": {"scan": f"(01){di.name}"},
+		"medtrace.udi.scan.scan_label": {"scan": f"(01){di.name}"},
+		"medtrace.signatures.separation_of_duties.get_duty_restrictions": {"doctype": "UDI Device Identifier", "name": di.name},
 		"medtrace.udi.coding_rules.preview_next_number": {"rule": {"sequence_reset": "Never", "parts": [{"part": "Sequence"}]}},
 		"medtrace.quality.dhr.download_dhr_pdf": {"name": dhr.name},
 		"medtrace.quality.dhr.refresh_device_history_record": {"name": dhr.name},
 		"medtrace.quality.dhr.release_device_history_record": {"name": dhr.name, "password": "not-the-password"},
-		"medtrace.quality.esignature.apply_workflow": {"doc": change_request.as_json(), "action": "Approve", "password": "not-the-password"},
-		"medtrace.quality.esignature.get_signing_status": {},
-		"medtrace.quality.esignature.get_signatures": {"doctype": "Change Request", "name": change_request.name},
-		"medtrace.quality.esignature.unlock_signing": {"user": "Administrator"},
-		"medtrace.quality.esignature.is_signing_locked": {"user": "Administrator"},
+		"medtrace.signatures.esignature.apply_workflow": {"doc": change_request.as_json(), "action": "Approve", "password": "not-the-password"},
+		"medtrace.signatures.esignature.get_signing_status": {},
+		"medtrace.signatures.esignature.get_signatures": {"doctype": "Change Request", "name": change_request.name},
+		"medtrace.signatures.esignature.unlock_signing": {"user": "Administrator"},
+		"medtrace.signatures.esignature.is_signing_locked": {"user": "Administrator"},
 		"medtrace.quality.doctype.change_request.change_request.assess_change_request_impact": {"name": change_request.name},
-		"medtrace.quality.audit_chain.verify_audit_chain_now": {},
+		"medtrace.audit.audit_chain.verify_audit_chain_now": {},
+		"medtrace.audit.audit_chain.verify_against_checkpoint": {"sequence": 1, "entry_hash": "0" * 64},
 		"medtrace.quality.data_quality.get_registered_checks": {},
 		"medtrace.quality.data_quality.run_rule_now": {"rule": rule.name},
 		"medtrace.medtrace_integrations.api_v1.post_message": {"message_type": "mes.process_parameter.v1", "message_id": "1", "payload": {}},
@@ -194,6 +238,18 @@ def sample_arguments() -> dict[str, dict]:
 		"medtrace.recall.notifications.send_recall_notifications": {"name": recall.name},
 		"medtrace.recall.doctype.customer_complaint.customer_complaint.create_recall": {"name": complaint.name},
 		"medtrace.recall.mass_balance.recalculate_mass_balance": {"name": recall.name},
+		"medtrace.validation.runs.import_oq_result": {"name": validation_run.name, "result": "{}"},
+		"medtrace.validation.runs.approve_validation_run": {"name": validation_run.name, "password": "not-the-password"},
+		"medtrace.validation.runs.download_validation_report": {"name": validation_run.name},
+		"medtrace.packaging.packing.pack_scans": {"package": package.name, "scans": ["not a label"]},
+		"medtrace.packaging.packing.remove_scans": {"package": package.name, "scans": ["not a label"]},
+		"medtrace.packaging.packing.unpack_package": {"package": package.name},
+		"medtrace.packaging.production.pack_stock_entry": {"stock_entry": receipt.name, "units_per_case": 1},
+		"medtrace.packaging.shipping.add_packages_to_delivery_note": {"delivery_note": {"doctype": "Delivery Note"}, "scans": ["x"]},
+		"medtrace.packaging.labels.download_package_labels": {"name": package.name},
+		"medtrace.packaging.epcis.query_events": {"lot": lot},
+		"medtrace.packaging.recall.packages_to_pull": {"recall": recall.name},
+		"medtrace.packaging.recall.packages_holding": {"nodes": [f"Batch::{lot}"]},
 	}
 
 
@@ -378,3 +434,53 @@ def test_guest_reaches_nothing_over_http(web_server):
 	for report in REPORTS:
 		response = requests.get(f"{web_server}/api/method/frappe.desk.query_report.run", params={"report_name": report}, timeout=30)
 		assert response.status_code == 403, (report, response.status_code)
+
+
+# Bad input, generically: every argument of every whitelisted method
+
+
+# What a request can carry in one argument: broken JSON, JSON of the wrong shape, numbers and text nothing can
+# use, as text (a query string or form) and as JSON values (a JSON body).
+HOSTILE_VALUES = (
+	"", "[", '{"doctype":', "[1, 2", "null", "NaN", "1e999", "-1", "x" * 5000, "\x00", "9999-12-31", "0000-00-00",
+	0, -1, 1e308, True, [], [1], [None], [[]], ["x"], {}, {"a": 1}, [{"scan": 5}], {"doctype": 5},
+)
+
+
+@pytest.fixture
+def prober():
+	"""A user holding every MedTrace role: the wrong passwords the probe sends count against it, not against
+	the Administrator the other tests sign as."""
+	email = "matrix.bad-input@medtrace-test.example"
+	user = frappe.get_doc("User", email) if frappe.db.exists("User", email) else frappe.get_doc(
+		{"doctype": "User", "email": email, "first_name": "Bad input", "send_welcome_email": 0}
+	).insert(ignore_permissions=True)
+	user.add_roles("System Manager", *COLUMNS[:5])
+	return email
+
+
+@pytest.mark.requirement("MT-INT-004")
+def test_every_argument_of_every_method_answers_bad_input_with_a_4xx(prober, monkeypatch):
+	"""Each argument of each whitelisted method, the others as in sample_arguments(), is sent every hostile value
+	through Frappe's own call path (its type checks run as in a request). A refusal must be an error Frappe
+	answers with a 4xx; anything else would be a 500."""
+	import inspect
+
+	monkeypatch.setattr(frappe.flags, "in_test", True)
+	methods, arguments = whitelisted_methods(), sample_arguments()
+	server_errors = []
+	for path, method in sorted(methods.items()):
+		for parameter in inspect.signature(inspect.unwrap(method)).parameters:
+			for value in HOSTILE_VALUES:
+				frappe.set_user(prober)
+				frappe.db.savepoint("probe")
+				try:
+					frappe.call(method, **{**arguments[path], parameter: value})
+				except Exception as error:
+					if getattr(error, "http_status_code", 500) >= 500:
+						server_errors.append(f"{path}({parameter}={str(value)[:20]!r}): {type(error).__name__}: {str(error)[:120]}")
+				finally:
+					frappe.set_user("Administrator")
+					frappe.local.message_log = []
+					frappe.db.rollback(save_point="probe")
+	assert not server_errors, "\n".join(server_errors)

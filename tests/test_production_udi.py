@@ -7,6 +7,8 @@ from frappe.utils import add_days, getdate
 
 from factories import make_device_identifier, make_item, receive_stock, released
 
+pytestmark = pytest.mark.requirement("MT-UDI-004")
+
 
 def make_batch(item_code, batch_id=None, **values):
 	batch = frappe.new_doc("Batch")
@@ -26,6 +28,7 @@ def test_batch_gets_item_released_di_and_full_udi():
 	assert batch.udi_digital_link == f"https://id.gs1.org/01/{di.name}/10/L2611-001?11=261101&17=281031"
 
 
+@pytest.mark.requirement("MT-UDI-003")
 def test_draft_di_is_not_applied_by_default():
 	item = make_item(has_batch_no=1)
 	make_device_identifier(item=item.name)
@@ -41,6 +44,7 @@ def test_draft_di_is_not_applied_by_default():
 		({"manufacturing_date": "2026-11-01"}, "requires an expiry date"),
 	],
 )
+@pytest.mark.requirement("MT-UDI-005")
 def test_batch_date_rules(values, message):
 	item = make_item(has_batch_no=1)
 	released(make_device_identifier(item=item.name))
@@ -53,6 +57,7 @@ def test_batch_date_rules(values, message):
 	("batch_id", "message"),
 	[("L" * 21, "at most 20"), ("LOT 7", "outside the GS1 character set"), ("LOT-É", "outside the GS1 character set")],
 )
+@pytest.mark.requirement("MT-UDI-005")
 def test_lot_must_fit_gs1_ai_10(batch_id, message):
 	item = make_item(has_batch_no=1)
 	released(make_device_identifier(item=item.name))
@@ -60,6 +65,7 @@ def test_lot_must_fit_gs1_ai_10(batch_id, message):
 		make_batch(item.name, batch_id, manufacturing_date="2026-01-01", expiry_date="2027-01-01")
 
 
+@pytest.mark.requirement("MT-UDI-005")
 def test_di_of_another_item_is_refused():
 	item, other = make_item(has_batch_no=1), make_item(has_batch_no=1)
 	di = released(make_device_identifier(item=other.name))
@@ -92,6 +98,7 @@ def test_serial_of_batch_carries_lot_and_batch_dates():
 	assert serial.udi_element_string == f"(01){di.name}(17){expiry}(10){batch.name}(21){serial.name}"
 
 
+@pytest.mark.requirement("MT-UDI-001")
 def test_hibc_device_identifier_gives_hibc_udi():
 	item = make_item(has_batch_no=1)
 	di = released(make_device_identifier(item=item.name, issuing_agency="HIBCC", udi_di="A123PRODX1"))
@@ -102,6 +109,7 @@ def test_hibc_device_identifier_gives_hibc_udi():
 	assert batch.udi_digital_link is None
 
 
+@pytest.mark.requirement("MT-UDI-006")
 def test_releasing_a_di_gives_existing_stock_its_udi():
 	"""Stock received before the DI was released (e.g. before MedTrace was installed) gets its UDI on release."""
 	item = make_item(has_serial_no=1, serial_no_series="BF-.#####")
@@ -113,6 +121,7 @@ def test_releasing_a_di_gives_existing_stock_its_udi():
 	assert [s.udi_element_string for s in serials] == [f"(01){di.name}(21){s.name}" for s in serials]
 
 
+@pytest.mark.requirement("MT-UDI-006")
 def test_release_reports_legacy_batches_that_cannot_form_a_udi():
 	item = make_item(has_batch_no=1)
 	legacy = make_batch(item.name, "LEGACY-1")  # no expiry date, which the DI's label will require

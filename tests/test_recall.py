@@ -6,27 +6,20 @@ import threading
 
 import frappe
 import pytest
-from factories import acting_as, make_item, receive_stock, signed_workflow_action
-from medtrace.quality.esignature import SignatureError
+from factories import acting_as, make_delivery, make_item, receive_stock, signed_workflow_action
+from medtrace.signatures.esignature import SignatureError
 from medtrace.recall.doctype.recall.recall import place_recall_holds, scope_recall
 from medtrace.setup.permissions import WAREHOUSE_OPERATOR
 from medtrace.traceability.trace_links import node_key
 from test_roles import user_with_role  # noqa: F401 (fixture)
-from test_trace_links import (
-	FINISHED,
-	FORWARD,
-	STORES,
-	build_scenario,
-	consumed,
-	deliver,
-)
+from test_trace_links import FINISHED, FORWARD, STORES, consumed, deliver, plant_fixtures
+
+pytestmark = pytest.mark.requirement("MT-RCL-001")
 
 TO_CLOSING = ("Mark Notified", "Start Recovery", "Check Effectiveness")
 
 
-@pytest.fixture
-def plant():
-	return build_scenario()
+built_plant, plant = plant_fixtures()
 
 
 def make_recall(plant, *symbols, **values):
@@ -82,11 +75,12 @@ def test_recall_on_a_resin_lot_scopes_the_expected_population(plant):
 	inside = {plant.symbol(node_key("Serial No", row.serial_no)) for row in recall.affected_units if not row.warehouse and not row.customer}
 	assert inside == {"D1", "D2", "D3", "D4"}
 	assert {row.customer: row.units_delivered for row in recall.customers} == {customer_a: 1, customer_b: 1}
-	assert (recall.units_in_stock, recall.units_delivered, recall.units_unaccounted) == (96, 2, 2)
+	assert [(row.stock_uom, row.qty_in_stock, row.qty_delivered, row.qty_unaccounted) for row in recall.unit_totals] == [("Nos", 96, 2, 2)]
 	assert recall.scoped_on and 0 < recall.scope_seconds < 5
 	assert active_holds(recall.name) == {plant.name("RA"), plant.name("SA1")}
 
 
+@pytest.mark.requirement("MT-TRC-004")
 def test_a_recall_on_a_shared_lot_nets_returns_and_scoping_again_keeps_the_tracking(plant):
 	recall = signed_workflow_action(make_recall(plant, "SA2"), "Scope Recall")
 	customer_c = plant.customers["C"][0]
@@ -105,12 +99,15 @@ def test_a_recall_on_a_shared_lot_nets_returns_and_scoping_again_keeps_the_track
 	assert c.acknowledged_on
 
 
+@pytest.mark.requirement("MT-RCL-002")
 def test_holds_refuse_moving_affected_stock_and_not_unaffected_stock(plant):
 	recall = signed_workflow_action(make_recall(plant, "RA"), "Scope Recall")
 	customer_c, address_c = plant.customers["C"]
 	sub_assembly = plant.items.sub_assembly
 	message = refusal(lambda: deliver(plant, "DN-SA1", customer_c, address_c, [{"item_code": sub_assembly, "qty": 1, "batch_no": plant.name("SA1")}]))
 	assert "on hold for a recall" in message and plant.name("SA1") in message and recall.name in message
+	message = refusal(lambda: make_delivery(customer_c, sub_assembly, 1, FINISHED, doctype="Sales Invoice", batch_no=plant.name("SA1")))
+	assert "on hold for a recall" in message and plant.name("SA1") in message
 	message = refusal(
 		lambda: plant.stock_entry("ISSUE-RA", "Material Issue", [consumed(plant.items.resin, 5, STORES, batch_no=plant.name("RA"))])
 	)
@@ -124,6 +121,7 @@ def test_holds_refuse_moving_affected_stock_and_not_unaffected_stock(plant):
 	assert recall.name in message and second.name in message
 
 
+@pytest.mark.requirement("MT-RCL-003", "MT-RCL-002")
 def test_closing_needs_every_unit_accounted_for_and_a_signature_and_releases_the_holds(plant):
 	recall = signed_workflow_action(make_recall(plant, "RA"), "Scope Recall")
 	for action in TO_CLOSING:
@@ -136,13 +134,13 @@ def test_closing_needs_every_unit_accounted_for_and_a_signature_and_releases_the
 	customer_a, customer_b = plant.customers["A"][0], plant.customers["B"][0]
 	rows = {row.customer: row for row in recall.customers}
 	rows[customer_a].units_returned = 2
-	assert "only 1 were delivered" in refusal(recall.save)
+	assert "2 Nos returned or corrected, but only 1 Nos were delivered" in refusal(recall.save)
 	recall.reload()
 	rows = {row.customer: row for row in recall.customers}
 	rows[customer_a].update({"units_returned": 1, "acknowledged": 1})
 	rows[customer_b].units_corrected = 1
 	recall.save()
-	assert recall.units_unaccounted == 0
+	assert recall.all_units_accounted_for
 	assert customer_b in refusal(lambda: signed_workflow_action(recall, "Close"))  # B has not acknowledged
 	rows = {row.customer: row for row in recall.customers}
 	rows[customer_b].acknowledged = 1
@@ -168,6 +166,7 @@ def test_closing_needs_every_unit_accounted_for_and_a_signature_and_releases_the
 	assert "closed and can no longer be changed" in refusal(closed.save)
 
 
+@pytest.mark.requirement("MT-DRL-001")
 def test_a_drill_scopes_the_same_population_and_holds_nothing(plant):
 	drill = signed_workflow_action(make_recall(plant, "RA", is_drill=1), "Scope Recall")
 	assert symbols_of(plant, drill.affected_units) == set(FORWARD["RA"])
@@ -204,6 +203,7 @@ def test_scoping_and_holding_need_write_rights_on_the_recall(plant, user_with_ro
 			place_recall_holds(recall.name)
 
 
+@pytest.mark.requirement("MT-RCL-002")
 def test_concurrent_holds_for_overlapping_recalls_end_consistent(test_site):
 	"""Four connections place the holds of two recalls sharing a lot at the same moment, each recall twice:
 	each recall ends holding its lots once."""

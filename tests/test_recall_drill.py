@@ -16,14 +16,14 @@ from medtrace.traceability.trace_links import node_key
 from pypdf import PdfReader
 from test_recall import TO_CLOSING, make_recall, refusal
 from test_roles import user_with_role  # noqa: F401 (fixture)
-from test_trace_links import FINISHED, FORWARD, STORES, build_scenario
+from test_trace_links import FINISHED, FORWARD, STORES, plant_fixtures
+
+pytestmark = pytest.mark.requirement("MT-RCL-004")
 
 BALANCE_COLUMNS = ("qty_received", "qty_consumed", "qty_in_stock", "qty_delivered", "qty_returned", "qty_scrapped", "qty_unexplained")
 
 
-@pytest.fixture
-def plant():
-	return build_scenario()
+built_plant, plant = plant_fixtures()
 
 
 def balances(plant, recall) -> dict[str, tuple]:
@@ -75,6 +75,7 @@ def test_a_lost_consumption_record_shows_as_the_exact_gap(plant, monkeypatch):
 	assert '<td class="rr-unexplained">12</td>' in html
 
 
+@pytest.mark.requirement("MT-DRL-001")
 def test_a_drill_is_timed_checked_against_its_expected_population_and_leaves_nothing_behind(plant):
 	ledger_entries, emails = frappe.db.count("Stock Ledger Entry"), frappe.db.count("Email Queue")
 	drill = make_recall(plant, "RA", is_drill=1, expected_population=expected_population(plant, FORWARD["RA"]))
@@ -109,6 +110,7 @@ def test_a_drill_is_timed_checked_against_its_expected_population_and_leaves_not
 	assert frappe.db.count("Stock Ledger Entry") == ledger_entries
 
 
+@pytest.mark.requirement("MT-DRL-002")
 def test_the_drill_history_lists_drills_with_their_timings_and_a_chart(plant):
 	drill = signed_workflow_action(
 		make_recall(plant, "SA2", is_drill=1, expected_population=expected_population(plant, FORWARD["SA2"])), "Scope Recall"
@@ -132,6 +134,7 @@ def test_the_drill_history_lists_drills_with_their_timings_and_a_chart(plant):
 	assert "Mock Recall Drill Times" in workspace.content
 
 
+@pytest.mark.requirement("MT-RCL-006")
 def test_the_recall_report_renders_to_pdf(plant, web_server, monkeypatch):
 	drill = signed_workflow_action(
 		make_recall(plant, "RA", is_drill=1, expected_population=expected_population(plant, FORWARD["RA"])), "Scope Recall"

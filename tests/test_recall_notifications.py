@@ -14,12 +14,12 @@ from medtrace.recall.notifications import send_recall_notifications
 from medtrace.setup.permissions import WAREHOUSE_OPERATOR
 from test_recall import make_recall, refusal
 from test_roles import user_with_role  # noqa: F401 (fixture)
-from test_trace_links import build_scenario
+from test_trace_links import plant_fixtures
+
+pytestmark = pytest.mark.requirement("MT-RCL-005")
 
 
-@pytest.fixture
-def plant():
-	return build_scenario()
+built_plant, plant = plant_fixtures()
 
 
 def emails_of(plant) -> dict[str, str]:
@@ -108,6 +108,7 @@ def test_a_customer_without_email_refuses_the_transition_naming_them(plant):
 	assert frappe.db.get_value("Recall", recall.name, "status") == "Scoped"
 
 
+@pytest.mark.requirement("MT-DRL-001")
 def test_a_drill_records_what_it_would_send_and_sends_nothing(plant):
 	emails = emails_of(plant)
 	before = frappe.db.count("Email Queue")

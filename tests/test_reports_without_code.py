@@ -8,6 +8,8 @@ import pytest
 from frappe.desk.query_report import run as run_query_report
 from frappe.desk.reportview import execute as report_builder_rows
 
+pytestmark = pytest.mark.requirement("MT-INS-005")
+
 
 @pytest.fixture
 def user_without_quality_rights():

@@ -12,6 +12,8 @@ from medtrace.setup.permissions import (
 	WAREHOUSE_OPERATOR,
 )
 
+pytestmark = pytest.mark.requirement("MT-PRM-001")
+
 
 @pytest.fixture
 def user_with_role():
@@ -69,6 +71,7 @@ def test_role_permissions(user_with_role, role, doctype, ptype, allowed):
 	assert frappe.has_permission(doctype, ptype, user=user) is allowed
 
 
+@pytest.mark.requirement("MT-UDI-003")
 def test_approver_cannot_approve_own_submission(user_with_role):
 	"""The shipped workflow forbids self-approval: the author of a DI cannot release it."""
 	from factories import can_sign, make_device_identifier, signed_workflow_action

@@ -6,8 +6,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from factories import make_device_identifier, make_item, receive_stock
-from medtrace.udi.scan import resolve_scan
+from medtrace.udi.scan import SCAN_STATUSES, resolve_scan
 from test_production_udi import make_batch, released
+
+pytestmark = pytest.mark.requirement("MT-SCN-001")
 
 GS = "\x1d"
 
@@ -50,9 +52,69 @@ def test_label_udi_round_trips_to_the_same_serial(serialised_device, carrier):
 	assert result["warnings"] == []
 
 
-def test_batch_udi_resolves_to_batch(serialised_device):
-	result = resolve_scan(serialised_device.batch.udi_element_string)
-	assert (result["status"], result["batch"], result["serial_no"]) == ("resolved", serialised_device.batch.name, None)
+def test_batch_udi_resolves_to_batch():
+	item = make_item(has_batch_no=1)
+	released(make_device_identifier(item=item.name))
+	batch = make_batch(item.name, expiry_date="2027-06-30")
+	result = resolve_scan(batch.udi_element_string)
+	assert (result["status"], result["batch"], result["serial_no"]) == ("resolved", batch.name, None)
+
+
+@pytest.fixture
+def lot_with_dates():
+	"""A released DI whose label carries lot, expiry and manufacturing date, and a lot of it."""
+	item = make_item(has_batch_no=1)
+	di = released(make_device_identifier(item=item.name, label_manufacture_date=1))
+	batch = make_batch(item.name, expiry_date="2027-06-30", manufacturing_date="2026-06-01")
+	return frappe._dict(di=di.name, batch=batch)
+
+
+@pytest.mark.parametrize(
+	("label", "lacking"),
+	[
+		("(01){di}(10)", ["a lot / batch number (AI 10)", "an expiry date (AI 17)", "a manufacturing date (AI 11)"]),
+		("(01){di}", ["a lot / batch number (AI 10)", "an expiry date (AI 17)", "a manufacturing date (AI 11)"]),
+		("(01){di}(11)260601(10){lot}", ["an expiry date (AI 17)"]),
+		("(01){di}(17)270630(10){lot}", ["a manufacturing date (AI 11)"]),
+	],
+)
+@pytest.mark.requirement("MT-SCN-003")
+def test_label_lacking_what_its_di_requires_is_incomplete(lot_with_dates, label, lacking):
+	"""A scan is Resolved only when the label carries every production identifier its DI's label must carry."""
+	result = resolve_scan(label.format(di=lot_with_dates.di, lot=lot_with_dates.batch.name))
+	assert result["status"] == "incomplete", result
+	assert result["message"] == f"The label lacks {', '.join(lacking)}, which UDI-DI {lot_with_dates.di} requires on its label."
+
+
+@pytest.mark.requirement("MT-SCN-003")
+def test_label_carrying_everything_its_di_requires_is_resolved(lot_with_dates):
+	result = resolve_scan(f"(01){lot_with_dates.di}(11)260601(17)270630(10){lot_with_dates.batch.name}")
+	assert (result["status"], result["batch"], result["warnings"]) == ("resolved", lot_with_dates.batch.name, [])
+
+
+@pytest.mark.parametrize(("dates", "differs"), [("(11)260602(17)270630", "manufacturing date"), ("(11)260601(17)991231", "expiry date")])
+@pytest.mark.requirement("MT-SCN-003")
+def test_label_whose_dates_differ_from_the_record_is_a_mismatch(lot_with_dates, dates, differs):
+	result = resolve_scan(f"(01){lot_with_dates.di}{dates}(10){lot_with_dates.batch.name}")
+	assert result["status"] == "mismatch"
+	assert f"The label's {differs}" in result["message"] and "differs from" in result["message"]
+
+
+@pytest.mark.requirement("MT-SCN-003")
+def test_bare_lot_number_shows_the_lots_di(lot_with_dates):
+	result = resolve_scan(lot_with_dates.batch.name)
+	assert (result["status"], result["udi_device_identifier"], result["batch"]) == ("resolved", lot_with_dates.di, lot_with_dates.batch.name)
+
+
+@pytest.mark.requirement("MT-SCN-002")
+def test_scan_station_answers_an_unreadable_scan_as_a_result():
+	"""UDI Scan's call answers a bad scan with a status and the reason, leaving no message for a dialog."""
+	from medtrace.udi.scan import scan_label
+
+	result = scan_label("(01)06951234500017(10)LOT1")
+	assert result["status"] == "unreadable"
+	assert "check digit 7; it should be 6" in result["message"] and "<" not in result["message"]
+	assert frappe.local.message_log == []
 
 
 def test_hibc_round_trip():
@@ -65,6 +127,7 @@ def test_hibc_round_trip():
 	assert {f["key"]: f["value"] for f in result["fields"]}["expiry"] == "2027-03-31"
 
 
+@pytest.mark.requirement("MT-UDI-001")
 def test_hibc_reference_check_character():
 	"""HIBC's published mod-43 example: +A123BJC5D6E71 has check character G."""
 	from medtrace.udi.identifiers import hibc_check_character
@@ -91,30 +154,35 @@ def test_hibc_reference_check_character():
 		("01" + "1" * 600, "at most 512"),
 	],
 )
+@pytest.mark.requirement("MT-SCN-002")
 def test_bad_scans_get_specific_messages(scan, message):
 	with pytest.raises(frappe.ValidationError, match=message):
 		resolve_scan(scan)
 
 
+@pytest.mark.requirement("MT-SCN-002")
 def test_unknown_di_is_reported_not_raised():
 	result = resolve_scan("(01)06951234500993(10)X1")
 	assert result["status"] == "unknown"
 	assert "06951234500993 is not registered" in result["message"]
 
 
+@pytest.mark.requirement("MT-SCN-003")
 def test_label_of_another_item_is_inconsistent(serialised_device):
 	other = released(make_device_identifier(item=make_item(has_batch_no=1).name))
 	result = resolve_scan(f"(01){other.name}(10){serialised_device.batch.name}")
 	assert result["status"] == "inconsistent"
 
 
-def test_expiry_on_label_differing_from_record_is_warned(serialised_device):
+@pytest.mark.requirement("MT-SCN-003")
+def test_expiry_on_label_differing_from_record_is_a_mismatch(serialised_device):
 	batch = serialised_device.batch
-	result = resolve_scan(f"(01){serialised_device.di}(17)991231(10){batch.name}")
-	assert result["status"] == "resolved"
-	assert "differs from" in result["warnings"][0]
+	result = resolve_scan(f"(01){serialised_device.di}(17)991231(10){batch.name}(21){serialised_device.serial.name}")
+	assert result["status"] == "mismatch"
+	assert "differs from" in result["message"]
 
 
+@pytest.mark.requirement("MT-SCN-002")
 def test_bare_value_matching_serial_and_batch_is_ambiguous(serialised_device):
 	item = make_item(has_batch_no=1)
 	make_batch(item.name, serialised_device.serial.name)
@@ -123,12 +191,14 @@ def test_bare_value_matching_serial_and_batch_is_ambiguous(serialised_device):
 	assert {c["doctype"] for c in result["candidates"]} == {"Serial No", "Batch"}
 
 
+@pytest.mark.requirement("MT-PRM-001")
 def test_user_without_read_access_is_refused():
 	frappe.set_user("Guest")
 	with pytest.raises(frappe.PermissionError):
 		resolve_scan("(01)06951234500016")
 
 
+@pytest.mark.requirement("MT-SCN-002")
 def test_rest_endpoint_answers_bad_input_with_417_not_500(test_site):
 	"""The Desk scan box calls the method over HTTP: malformed input must come back as a validation error."""
 	from frappe.app import application
@@ -159,10 +229,11 @@ GS1_ALPHABET = "0123456789()+$/%-.:<>?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 		st.builds(lambda tail: "https://id.example.com/01/" + tail, st.text(alphabet=GS1_ALPHABET, max_size=60)),
 	)
 )
+@pytest.mark.requirement("MT-SCN-002")
 def test_any_input_gives_a_result_or_a_validation_error(scan):
 	try:
 		result = resolve_scan(scan)
 	except frappe.ValidationError:
 		return
-	assert result["status"] in {"resolved", "partially resolved", "unknown", "inconsistent", "ambiguous"}
+	assert result["status"] in SCAN_STATUSES
 	assert result["message"]

@@ -26,14 +26,14 @@ from medtrace.traceability.report.serial_history.serial_history import (
 from medtrace.traceability.report.where_used.where_used import execute as where_used
 from medtrace.traceability.tree import trace_tree
 from pypdf import PdfReader
-from test_trace_links import FINISHED, build_scenario
+from test_trace_links import FINISHED, plant_fixtures
+
+pytestmark = pytest.mark.requirement("MT-TRC-007")
 
 REPORTS = ("Batch Genealogy", "Where-Used", "Customer Exposure", "Serial History")
 
 
-@pytest.fixture
-def plant():
-	return build_scenario()
+built_plant, plant = plant_fixtures()
 
 
 def downloaded(identifier: str, file_format: str, **arguments) -> bytes:
@@ -161,6 +161,7 @@ def report_rows(execute, **filters) -> list[dict]:
 	return rows
 
 
+@pytest.mark.requirement("MT-TRC-008")
 def test_batch_genealogy_is_the_lots_tree_both_ways(plant):
 	rows = report_rows(batch_genealogy, batch=plant.name("SA1"))
 	wo1 = plant.name("WO1")
@@ -186,6 +187,7 @@ def test_batch_genealogy_is_the_lots_tree_both_ways(plant):
 	assert by_name[("Traced Lot", plant.name("SA1"))]["in_stock"] == 8
 
 
+@pytest.mark.requirement("MT-TRC-008")
 def test_where_used_carries_the_components_quantity_into_every_product(plant):
 	rows = report_rows(where_used, batch=plant.name("RB"))
 	# RB: 8 into SA1 (10 made: 0.8 each), 20 into SA2 (10 made: 2 each); a device holds half a unit of each
@@ -203,6 +205,7 @@ def test_where_used_carries_the_components_quantity_into_every_product(plant):
 	assert {(row["name"], row["component_qty"]) for row in devices} == {(plant.name(d), 0.6) for d in ("D1", "D2", "D3", "D4")}
 
 
+@pytest.mark.requirement("MT-TRC-008")
 def test_customer_exposure_lists_deliveries_net_of_returns(plant):
 	rows = report_rows(customer_exposure, batch=plant.name("RB"))
 	assert {(row["customer"], row["name"], row["delivered_qty"], row["returned_qty"], row["net_qty"]) for row in rows} == (
@@ -220,6 +223,7 @@ def test_customer_exposure_lists_deliveries_net_of_returns(plant):
 	]
 
 
+@pytest.mark.requirement("MT-TRC-008")
 def test_serial_history_is_a_serials_life_in_time_order(plant):
 	device = report_rows(serial_history, serial_no=plant.name("D1"))
 	assert [(row["event"], row["direction"], row["voucher_no"], row["warehouse"], row["related"]) for row in device] == [
@@ -236,6 +240,7 @@ def test_serial_history_is_a_serials_life_in_time_order(plant):
 	]
 
 
+@pytest.mark.requirement("MT-TRC-008")
 def test_reports_run_through_the_desk_and_admins_extend_them(plant):
 	result = run_report("Customer Exposure", {"batch": plant.name("RB")})
 	assert len(result["result"]) == 4
@@ -272,11 +277,12 @@ def user_with_role():
 	return make
 
 
+@pytest.mark.requirement("MT-TRC-005")
 def test_bad_input_is_refused_with_a_message(plant):
 	unknown = f"NO-SUCH-LOT-{frappe.generate_hash(length=6)}"
 	with pytest.raises(frappe.ValidationError, match="No lot or serial number"):
 		downloaded(unknown, "xlsx")
-	with pytest.raises(frappe.ValidationError, match="XLSX, CSV or PDF"):
+	with pytest.raises(frappe.ValidationError, match="XLSX, CSV, PDF or EPCIS"):
 		downloaded(plant.name("K1"), "docx")
 	for execute, filters in (
 		(batch_genealogy, {"batch": unknown}), (where_used, {"batch": unknown}), (customer_exposure, {"batch": unknown}),
@@ -299,6 +305,7 @@ def test_bad_input_is_refused_with_a_message(plant):
 	assert report_rows(where_used, batch=plant.name("RA"))
 
 
+@pytest.mark.requirement("MT-TRC-005")
 def test_a_trace_cut_short_by_its_depth_says_so(plant):
 	frappe.local.message_log = []
 	rows = report_rows(batch_genealogy, batch=plant.name("SA1"), depth=1)
@@ -306,6 +313,7 @@ def test_a_trace_cut_short_by_its_depth_says_so(plant):
 	assert "goes on beyond depth 1" in json.dumps(frappe.local.message_log)
 
 
+@pytest.mark.requirement("MT-PRM-001")
 def test_users_who_may_not_trace_are_refused(plant, user_with_role):
 	operator = user_with_role(PRODUCTION_OPERATOR)
 	frappe.set_user(operator)

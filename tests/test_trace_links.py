@@ -2,6 +2,7 @@
 traces at every node compared with the genealogy worked out by hand, a rebuild compared with what the
 hooks kept, and the trace API's answers to bad input."""
 
+import copy
 import json
 from collections import Counter
 
@@ -14,6 +15,7 @@ from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_return
 from erpnext.stock.doctype.purchase_receipt.purchase_receipt import make_purchase_return
 from erpnext.stock.serial_batch_bundle import SerialBatchCreation
 from erpnext.subcontracting.doctype.subcontracting_order.subcontracting_order import make_subcontracting_receipt
+from frappe.model.document import Document
 
 from factories import make_customer, make_device_identifier, make_item, receive_stock
 from medtrace.setup.demo import ensure_inspection_template
@@ -22,6 +24,8 @@ from medtrace.traceability.engine import trace
 from medtrace.traceability.trace_links import LINK_FIELDS, rebuild_trace_links
 from offline_seed import TEST_ABBR, TEST_COMPANY
 from test_production_udi import released
+
+pytestmark = pytest.mark.requirement("MT-TRC-001")
 
 STORES, WIP, FINISHED = (f"{name} - {TEST_ABBR}" for name in ("Stores", "Work In Progress", "Finished Goods"))
 
@@ -98,6 +102,18 @@ class Plant:
 		for symbol in symbols:
 			self.nodes[symbol] = f"Serial No::{symbol}-{self.tag}"
 		return "\n".join(self.name(symbol) for symbol in symbols)
+
+	def copy(self) -> "Plant":
+		"""The plant for one test: its own symbol tables and freshly loaded documents, so that what a test adds
+		to it or cancels (rolled back in the database with the test) is not seen by the next test."""
+		plant = copy.copy(self)
+		for key, value in vars(self).items():
+			if isinstance(value, Document):
+				setattr(plant, key, frappe.get_doc(value.doctype, value.name))
+			elif isinstance(value, dict | list | set):
+				setattr(plant, key, copy.copy(value))
+		plant.docs = {symbol: frappe.get_doc(doc.doctype, doc.name) for symbol, doc in self.docs.items()}
+		return plant
 
 	def stock_entry(self, symbol: str, purpose: str, rows: list[dict], **header):
 		entry = frappe.new_doc("Stock Entry")
@@ -283,9 +299,26 @@ def build_scenario() -> Plant:
 	return plant
 
 
-@pytest.fixture
-def plant():
-	return build_scenario()
+def plant_fixtures(build=None):
+	"""A test module's `plant` fixture: the scenario (`build`, build_scenario by default) built once for the
+	module and committed, as building it takes seconds; each test gets a copy, and its changes roll back
+	with the test's transaction. Use as `built_plant, plant = plant_fixtures()`."""
+
+	@pytest.fixture(scope="module")
+	def built_plant(test_site):
+		frappe.set_user("Administrator")
+		plant = (build or build_scenario)()
+		frappe.db.commit()
+		return plant
+
+	@pytest.fixture
+	def plant(built_plant):
+		return built_plant.copy()
+
+	return built_plant, plant
+
+
+built_plant, plant = plant_fixtures()
 
 
 def depths_by_symbol(plant: Plant, result: dict) -> dict[str, int]:
@@ -309,6 +342,7 @@ def rebuilt_links(plant: Plant) -> Counter:
 	return scenario_links(plant)
 
 
+@pytest.mark.requirement("MT-TRC-003", "MT-TRC-004")
 def test_traces_at_every_node_give_the_genealogy_worked_out_by_hand(plant):
 	for symbol, expected in BACKWARD.items():
 		backward = trace(plant.name(symbol), "backward", depth=50)
@@ -318,6 +352,7 @@ def test_traces_at_every_node_give_the_genealogy_worked_out_by_hand(plant):
 		assert not backward["query"]["truncated"] and not forward["query"]["truncated"]
 
 
+@pytest.mark.requirement("MT-TRC-003")
 def test_an_inspection_naming_no_lot_is_shown_with_the_traces_through_its_voucher(plant):
 	"""An inspection of a traced item that names no lot or serial number belongs to the traces passing its
 	voucher: the tubing receipt's inspection is in the device's genealogy, another tubing receipt's is not."""
@@ -333,6 +368,7 @@ def test_an_inspection_naming_no_lot_is_shown_with_the_traces_through_its_vouche
 	assert elsewhere.name not in shown
 
 
+@pytest.mark.requirement("MT-TRC-005")
 def test_a_trace_stops_at_its_depth_and_says_so(plant):
 	result = trace(plant.name("K1"), "backward", depth=2)
 	assert depths_by_symbol(plant, result) == {"K1": 0, "D1": 1, "D2": 1, "SA1": 2, "SA2": 2}
@@ -341,6 +377,7 @@ def test_a_trace_stops_at_its_depth_and_says_so(plant):
 	assert trace(plant.name("K1"), "backward", depth=3)["query"]["truncated"] is False
 
 
+@pytest.mark.requirement("MT-TRC-003")
 def test_backward_trace_reaches_suppliers_inspections_work_orders_and_documents(plant):
 	result = trace(plant.name("K1"), "backward", depth=10)
 	json.dumps(result)  # serialisable as it is
@@ -386,6 +423,7 @@ def test_backward_trace_reaches_suppliers_inspections_work_orders_and_documents(
 	assert (nodes["SA1"]["qty"], nodes["SA1"]["in_stock"], nodes["K1"]["qty"], nodes["K1"]["in_stock"]) == (10, 8, 1, 0)
 
 
+@pytest.mark.requirement("MT-TRC-004")
 def test_forward_trace_reaches_customers_net_of_returns(plant):
 	result = trace(plant.name("RB"), "forward", depth=10)
 	customers = {row["customer"]: row for row in result["customers"]}
@@ -412,6 +450,7 @@ def test_forward_trace_reaches_customers_net_of_returns(plant):
 	assert plant.docs["DN-A"].name not in {row["voucher_no"] for row in only_c["timeline"]}
 
 
+@pytest.mark.requirement("MT-TRC-005")
 def test_filters_by_item_and_date(plant):
 	result = trace(plant.name("K1"), "backward", depth=10, item=plant.items.resin)
 	assert depths_by_symbol(plant, result) == {"K1": 0, "RA": 3, "RB": 3}
@@ -435,6 +474,7 @@ def test_cancelled_entry_leaves_voided_links_that_no_trace_follows(plant):
 	assert "SA1" not in depths_by_symbol(plant, trace(plant.name("D5"), "backward"))
 
 
+@pytest.mark.requirement("MT-TRC-002")
 def test_rebuild_gives_exactly_the_links_the_hooks_kept(plant):
 	kept = scenario_links(plant)
 	assert kept and any(row[LINK_FIELDS.index("voided")] for row in kept)
@@ -461,6 +501,7 @@ def lot_stock_in_erpnext(plant: Plant) -> dict:
 	}
 
 
+@pytest.mark.requirement("MT-TRC-006")
 def test_lot_stock_kept_with_the_links_is_erpnexts_own(plant):
 	"""Trace Node Stock, kept by the hooks through receipts, production, deliveries, a return and a cancelled
 	entry, holds in each warehouse what ERPNext's stock ledger holds; a rebuild keeps it, and the hooks go on
@@ -637,11 +678,13 @@ def received_lot():
 		({"from_date": "yesterday"}, "is not a date"),
 	],
 )
+@pytest.mark.requirement("MT-TRC-005")
 def test_bad_arguments_are_refused_with_a_message(received_lot, arguments, message):
 	with pytest.raises(frappe.ValidationError, match=message):
 		get_trace(received_lot, **arguments)
 
 
+@pytest.mark.requirement("MT-TRC-005")
 def test_unknown_and_ambiguous_identifiers_are_refused(received_lot):
 	with pytest.raises(frappe.ValidationError, match="No lot or serial number"):
 		get_trace(f"NO-SUCH-LOT-{frappe.generate_hash(length=6)}")
@@ -658,6 +701,7 @@ def test_unknown_and_ambiguous_identifiers_are_refused(received_lot):
 		get_trace(f"(01){di.name}(10)NOLOT{frappe.generate_hash(length=4).upper()}")
 
 
+@pytest.mark.requirement("MT-TRC-005")
 def test_max_depth_comes_from_medtrace_settings(received_lot):
 	frappe.db.set_single_value("MedTrace Settings", "max_trace_depth", 3)
 	with pytest.raises(frappe.ValidationError, match="from 1 to 3 levels"):
@@ -665,6 +709,7 @@ def test_max_depth_comes_from_medtrace_settings(received_lot):
 	assert get_trace(received_lot, depth=3)["query"]["max_depth"] == 3
 
 
+@pytest.mark.requirement("MT-PRM-001")
 def test_users_without_trace_rights_are_refused(received_lot):
 	user = frappe.get_doc(
 		{"doctype": "User", "email": f"trace.{frappe.generate_hash(length=6)}@medtrace-test.example", "first_name": "Operator",
@@ -679,6 +724,7 @@ def test_users_without_trace_rights_are_refused(received_lot):
 	assert get_trace(received_lot)["query"]["name"] == received_lot
 
 
+@pytest.mark.requirement("MT-TRC-002")
 def test_rebuild_is_for_system_managers_only(received_lot):
 	user = frappe.get_doc(
 		{"doctype": "User", "email": f"trace.{frappe.generate_hash(length=6)}@medtrace-test.example", "first_name": "Approver",
@@ -691,6 +737,7 @@ def test_rebuild_is_for_system_managers_only(received_lot):
 	assert frappe.db.count("Trace Link", {"voucher_type": "Stock Entry", "from_node": f"Batch::{received_lot}"}) == 1
 
 
+@pytest.mark.requirement("MT-TRC-005")
 def test_rest_endpoint_answers_bad_input_with_417_and_guests_with_403(test_site):
 	from frappe.app import application
 	from werkzeug.test import Client

@@ -5,6 +5,8 @@ import pytest
 
 from bench_tool import TEST_SITE, installed_apps, site_command
 
+pytestmark = pytest.mark.requirement("MT-INS-003")
+
 
 @pytest.mark.destructive
 def test_uninstall_then_reinstall(bench):

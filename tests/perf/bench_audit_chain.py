@@ -57,13 +57,14 @@ def insert_rows(frappe, doctype: str, columns, rows: list[tuple]) -> None:
 
 
 def append_generated_chain(frappe, total: int) -> float:
-	from medtrace.quality import audit_chain
+	from medtrace.audit import audit_chain
 
 	head = audit_chain.lock_head()
 	sequence = int(head.get("head_sequence") or 0)
 	previous_hash = head.get("head_hash") or audit_chain.GENESIS_HASH
 	first_creation = datetime.now()
 	entry_columns = ["name", "creation", "modified", "owner", "modified_by", *audit_chain.ENTRY_FIELDS]
+	seal = audit_chain.keyed_seal()
 	started = time.perf_counter()
 	for start in range(0, total, CHUNK):
 		versions = generated_versions(start, min(CHUNK, total - start), first_creation)
@@ -72,7 +73,7 @@ def append_generated_chain(frappe, total: int) -> float:
 			sequence += 1
 			entry = audit_chain.entry_for_row("Version", version)
 			entry.update(sequence=sequence, previous_hash=previous_hash)
-			previous_hash = entry["entry_hash"] = audit_chain.hash_entry(entry)
+			previous_hash = entry["entry_hash"] = seal(entry)
 			entries.append((audit_chain.entry_name(sequence), version["creation"], version["creation"], "Administrator",
 			                "Administrator", *(entry[field] for field in audit_chain.ENTRY_FIELDS)))
 		insert_rows(frappe, "Version", VERSION_FIELDS, [tuple(v[f] for f in VERSION_FIELDS) for v in versions])
@@ -88,7 +89,7 @@ def main() -> None:
 	parser.add_argument("--entries", type=int, default=1_000_000)
 	args = parser.parse_args()
 	frappe = connect()
-	from medtrace.quality.audit_chain import verify_audit_chain
+	from medtrace.audit.audit_chain import verify_audit_chain
 
 	existing = frappe.db.count("Audit Chain Entry")
 	print(f"Generating {args.entries:,} chain entries and the Versions they seal (site chain holds {existing:,})…", flush=True)

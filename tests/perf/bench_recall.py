@@ -20,7 +20,7 @@ Measures, cold (first run after frappe.clear_cache() — the database's buffer p
 (median of --runs):
 (a) affected_population: the lot entered → affected units and customers with quantities (the trace engine);
 (b) a Recall inserted with the lot, then its "Scope Recall" workflow action as the Desk applies it
-    (medtrace.quality.esignature.apply_workflow; this transition asks for no signature), split into the
+    (medtrace.signatures.esignature.apply_workflow; this transition asks for no signature), split into the
     population, holds, mass balance and the rest (validation, saving the document with its unit rows,
     Version, hooks);
 (c) place_holds, which (b) runs in the Recall's on_update;
@@ -138,8 +138,8 @@ def recall_run(frappe, batch: str, drill: bool, in_stock: int, watch: Stopwatch)
 			"units": len(recall.affected_units),
 			"serial_units": sum(1 for row in recall.affected_units if row.serial_no),
 			"customers": len(recall.customers),
-			"units_delivered": recall.units_delivered,
-			"units_in_stock": recall.units_in_stock,
+			# Per unit of measure: quantities in different units are never added.
+			"unit_totals": {row.stock_uom: (row.qty_delivered, row.qty_in_stock) for row in recall.unit_totals},
 			"holds": holds,
 		}
 	finally:
@@ -181,7 +181,8 @@ def report_recalls(frappe, label: str, batch: str, drill: bool, in_stock: int, r
 	frappe.clear_cache()
 	cold = recall_run(frappe, batch, drill, in_stock, watch)
 	print(f"\n{label}: {cold['units']:,} affected unit rows ({cold['serial_units']:,} serials), {cold['customers']:,} customers, "
-	      f"{cold['units_delivered']:,.0f} units delivered, {cold['units_in_stock']:,.0f} in stock, {cold['holds']:,} holds")
+	      + "".join(f"{delivered:,.0f} {uom} delivered, {in_stock:,.0f} {uom} in stock, " for uom, (delivered, in_stock) in cold["unit_totals"].items())
+	      + f"{cold['holds']:,} holds")
 	show("cold", cold)
 	warm = []
 	for number in range(runs):

@@ -15,8 +15,13 @@ entries), so the same questions can be answered from ERPNext's tables as a basel
 (c) both by a per-level walk over the bundles of manufacture and repack entries (and, forward, of
     deliveries for the customers): naive, one query per node of each level; and set-based, one query per
     level. Each baseline is checked to reach the same lots, serials and customers as the engine, and is
-    compared with the engine's whole trace and with its genealogy walk alone (what the baselines answer).
-Prints p50/p95 of each and the ratios. The plant is committed before measuring — what a trace reads in
+    compared with the engine's whole trace and with its genealogy walk alone (what the baselines answer);
+(d) forward from a needle supplier that delivered 100 lots, each fitted to 100 devices (not the hot ones);
+(e) backward from the customer holding the first 60 cases (600 devices);
+    (d) and (e) are checked to reach exactly the union of the traces from each of their lots and serials,
+    and compared with those traces run one after another.
+Prints p50/p95 of each and the ratios. --scale 0.25 builds a plant a quarter the size (same shape, 25 needle
+devices per needle lot, 15 cases for the big customer). The plant is committed before measuring — what a trace reads in
 production — and deleted at the end.
 """
 
@@ -37,6 +42,9 @@ from bench_scan import connect
 BASE_LOTS, COMPOUND_LOTS, SUB_LOTS, SERIALS, CASES, CUSTOMERS = 2_000, 5_000, 20_000, 200_000, 20_000, 1_000
 HOT_SERIALS = 10_000  # devices made from sub-assembly lot 0
 SERIALS_PER_CASE = SERIALS // CASES
+# The needle supplier's lots, each fitted to DEVICES_PER_NEEDLE_LOT devices from the middle of the range.
+NEEDLE_LOTS, DEVICES_PER_NEEDLE_LOT, FIRST_NEEDLED = 100, 100, 100_000
+NEEDLE_SUPPLIER, BIG_CUSTOMER, BIG_CUSTOMER_CASES = "PERF Needle Supplier", "PERF Hospital Main", 60
 PROCESS_PURPOSES = ("Manufacture", "Repack", "Disassemble")
 COMPANY, STORES = "PERF", "PERF Stores"
 FIRST_LINK = "perf000000000001"
@@ -55,7 +63,22 @@ def serial(level: str, index: int) -> str:
 
 
 def customer(case: int) -> str:
-	return f"PERF Hospital {case % CUSTOMERS:04d}"
+	return BIG_CUSTOMER if case < BIG_CUSTOMER_CASES else f"PERF Hospital {case % CUSTOMERS:04d}"
+
+
+def needle_lot(device: int) -> int | None:
+	offset = device - FIRST_NEEDLED
+	return offset // DEVICES_PER_NEEDLE_LOT if 0 <= offset < NEEDLE_LOTS * DEVICES_PER_NEEDLE_LOT else None
+
+
+def scale_plant(scale: float) -> None:
+	"""The plant's sizes times scale: the same shape, smaller."""
+	global BASE_LOTS, COMPOUND_LOTS, SUB_LOTS, SERIALS, CASES, CUSTOMERS, HOT_SERIALS, DEVICES_PER_NEEDLE_LOT, FIRST_NEEDLED
+	global BIG_CUSTOMER_CASES
+	BASE_LOTS, COMPOUND_LOTS, SUB_LOTS, SERIALS, CASES, CUSTOMERS, HOT_SERIALS, FIRST_NEEDLED = (
+		int(value * scale) for value in (BASE_LOTS, COMPOUND_LOTS, SUB_LOTS, SERIALS, CASES, CUSTOMERS, HOT_SERIALS, FIRST_NEEDLED)
+	)
+	DEVICES_PER_NEEDLE_LOT, BIG_CUSTOMER_CASES = int(DEVICES_PER_NEEDLE_LOT * scale), int(BIG_CUSTOMER_CASES * scale)
 
 
 def production(rng: random.Random):
@@ -68,7 +91,9 @@ def production(rng: random.Random):
 		yield f"PERF-L2-{index}", "Manufacture", [batch("L1", compound) for compound in compounds], [batch("L2", index)]
 	for index in range(SERIALS):
 		subs = (0, 1 + index % (SUB_LOTS - 1)) if index < HOT_SERIALS else rng.sample(range(1, SUB_LOTS), 2)
-		yield f"PERF-SN-{index}", "Manufacture", [batch("L2", sub) for sub in subs], [serial("SN", index)]
+		needle = needle_lot(index)
+		needles = [batch("ND", needle)] if needle is not None else []
+		yield f"PERF-SN-{index}", "Manufacture", [batch("L2", sub) for sub in subs] + needles, [serial("SN", index)]
 	for case in range(CASES):
 		devices = range(case * SERIALS_PER_CASE, (case + 1) * SERIALS_PER_CASE)
 		yield f"PERF-CS-{case}", "Repack", [serial("SN", device) for device in devices], [serial("CS", case)]
@@ -79,6 +104,8 @@ def trace_links(rng: random.Random):
 	voucher, voucher type, party type, party)."""
 	for index in range(BASE_LOTS):
 		yield "Movement", "Receipt", "In", batch("L0", index), "Supplier::PERF Supplier", f"PERF-PR-{index // 10}", "Purchase Receipt"
+	for index in range(NEEDLE_LOTS):
+		yield "Movement", "Receipt", "In", batch("ND", index), f"Supplier::{NEEDLE_SUPPLIER}", f"PERF-PRN-{index // 10}", "Purchase Receipt"
 	for voucher, purpose, inputs, outputs in production(rng):
 		for source in inputs:
 			for output in outputs:
@@ -193,14 +220,18 @@ def write_plant(frappe) -> dict:
 	# The records the nodes are: traces describe them from Batch and Serial No.
 	counts["Batch"] = insert_rows(
 		frappe, "Batch", ["name", "batch_id", "item"],
-		((lot(level, i), lot(level, i), "PERF-ITEM") for level, count in (("L0", BASE_LOTS), ("L1", COMPOUND_LOTS), ("L2", SUB_LOTS)) for i in range(count)),
+		((lot(level, i), lot(level, i), "PERF-ITEM")
+		 for level, count in (("L0", BASE_LOTS), ("ND", NEEDLE_LOTS), ("L1", COMPOUND_LOTS), ("L2", SUB_LOTS)) for i in range(count)),
 	)
 	counts["Serial No"] = insert_rows(
 		frappe, "Serial No", ["name", "serial_no", "item_code"],
 		((lot(level, i), lot(level, i), "PERF-ITEM") for level, count in (("SN", SERIALS), ("CS", CASES)) for i in range(count)),
 	)
 	counts["Customer"] = insert_rows(
-		frappe, "Customer", ["name", "customer_name"], ((customer(case), customer(case)) for case in range(CUSTOMERS))
+		frappe, "Customer", ["name", "customer_name"], ((name, name) for name in sorted({customer(case) for case in range(CASES)}))
+	)
+	counts["Supplier"] = insert_rows(
+		frappe, "Supplier", ["name", "supplier_name"], ((name, name) for name in ("PERF Supplier", NEEDLE_SUPPLIER))
 	)
 	return counts
 
@@ -308,7 +339,7 @@ def measure(frappe, label: str, starts: list[tuple[str, str]], direction: str, n
 		seconds, result = timed(trace_record, doctype, name, direction, 10)
 		engine.append(seconds)
 		# The genealogy alone, as the baselines answer it: the engine's walk over the Trace Links.
-		engine_walk.append(timed(walk, f"{doctype}::{name}", trace_request(direction, 10))[0])
+		engine_walk.append(timed(walk, {f"{doctype}::{name}"}, trace_request(direction, 10))[0])
 		seconds, (depths, customers) = timed(baseline_trace, frappe, f"{doctype}::{name}", direction, 10, per_node=False)
 		level_walk.append(seconds)
 		# Same answer: the lots and serials reached, and the customers with their net quantities.
@@ -330,11 +361,35 @@ def measure(frappe, label: str, starts: list[tuple[str, str]], direction: str, n
 	      f"walk {ratio(node_walk, engine_walk[:len(node_walk)])}  [{len(node_walk)} traces]")
 
 
+def measure_start(frappe, label: str, start_type: str, value: str, direction: str, runs: int) -> None:
+	"""A trace from what a supplier or customer stands for, against the traces of each of its lots and serial
+	numbers run one after another (how a recall scoped a supplier's lots before): same nodes, and the time."""
+	from medtrace.traceability.engine import record_start, start_of, trace_from, trace_request
+
+	request = trace_request(direction, 10)
+	engine, one_by_one = [], []
+	# Taken in turns, so that the load of the machine weighs on both alike.
+	for _run in range(runs):
+		seconds, result = timed(trace_from, start_of(start_type, value), request)
+		engine.append(seconds)
+		started, reached = time.perf_counter(), set()
+		for node in result["query"]["start"]["nodes"]:
+			reached |= {row["node"] for row in trace_from(record_start(*node.split("::")), request)["nodes"]}
+		one_by_one.append(time.perf_counter() - started)
+		assert reached == {node["node"] for node in result["nodes"]}, label
+	start = result["query"]["start"]
+	devices = sum(1 for node in result["nodes"] if node["name"].startswith("PERF-SN-"))
+	print(f"\n{label}: {len(start['nodes']):,} starting lots and serials, depth reached {result['query']['depth_reached']}, "
+	      f"{len(result['nodes']):,} nodes ({devices:,} devices), {len(result['customers']):,} customers, {len(result['suppliers']):,} suppliers")
+	print(f"  engine, one trace from all:        {figures(engine)}  [{len(engine)} traces]")
+	print(f"  a trace per lot, one after another: {figures(one_by_one)}  → {ratio(one_by_one, engine)}")
+
+
 def delete_plant(frappe) -> None:
 	for doctype, pattern in (
 		("Trace Link", "perf%"), ("Serial and Batch Entry", "PERF-%"), ("Serial and Batch Bundle", "PERF-%"),
 		("Stock Entry", "PERF-%"), ("Delivery Note", "PERF-%"), ("Batch", "PERF-%"), ("Serial No", "PERF-%"),
-		("Customer", "PERF %"),
+		("Customer", "PERF %"), ("Supplier", "PERF %"),
 	):
 		frappe.db.sql(f"delete from `tab{doctype}` where name like %s", pattern)
 	frappe.db.sql("delete from `tabTrace Node Stock` where node like 'Batch::PERF-%%'")
@@ -345,7 +400,10 @@ def main() -> None:
 	parser = argparse.ArgumentParser()
 	parser.add_argument("--traces", type=int, default=200)
 	parser.add_argument("--keep", action="store_true", help="reuse a plant left by an earlier run, and leave it")
+	parser.add_argument("--scale", type=float, default=1.0, help="the plant's size (1: 1.6 million links)")
 	arguments = parser.parse_args()
+	if arguments.scale != 1:
+		scale_plant(arguments.scale)
 	frappe = connect()
 	wall = time.perf_counter()
 	try:
@@ -360,6 +418,9 @@ def main() -> None:
 		measure(frappe, "(a) backward from a case", cases, "backward", naive_runs=arguments.traces)
 		forward_runs = max(5, arguments.traces // 10)
 		measure(frappe, "(b) forward from raw-material lot 0", [("Batch", lot("L0", 0))] * forward_runs, "forward", naive_runs=5)
+		measure_start(frappe, "(d) forward from a supplier that delivered 100 lots", "supplier", NEEDLE_SUPPLIER, "forward", forward_runs)
+		measure_start(frappe, f"(e) backward from a customer holding {BIG_CUSTOMER_CASES * SERIALS_PER_CASE:,} devices", "customer",
+		              BIG_CUSTOMER, "backward", forward_runs)
 	finally:
 		frappe.db.rollback()
 		if not arguments.keep:

@@ -9,10 +9,11 @@ import frappe
 from erpnext.manufacturing.doctype.work_order.work_order import make_stock_entry
 from erpnext.stock.doctype.batch.batch import get_batch_qty
 from frappe import _
-from frappe.utils import flt, get_datetime, get_system_timezone, now_datetime
+from frappe.utils import flt, get_system_timezone, now_datetime
 
 from medtrace.medtrace_integrations.messages import (
 	ConsumptionV1,
+	EpcisReceiptV1,
 	PickV1,
 	ProcessParameterV1,
 	ProductionV1,
@@ -20,6 +21,9 @@ from medtrace.medtrace_integrations.messages import (
 	TestResultV1,
 	TransferV1,
 )
+from medtrace.packaging.epcis_receipt import receipts_of_epcis
+from medtrace.packaging.integration import apply_pack, apply_unpack, check_pack, check_unpack, package_stock_lines
+from medtrace.packaging.scan import find_package
 from medtrace.recall.holds import hold_refusal
 from medtrace.udi.coding_rules import LOT, coding_rule_for
 from medtrace.udi.scan import ScanError, resolve_scan
@@ -55,7 +59,7 @@ def check_process_parameter(message: ProcessParameterV1, system) -> None:
 		serial_batch = frappe.db.get_value("Serial No", message.serial_no, "batch_no")
 		if serial_batch != message.batch_no:
 			reject(_("Serial number {0} belongs to lot {1}, not {2}.").format(message.serial_no, serial_batch, message.batch_no))
-	if get_datetime(message.recorded_at.replace(tzinfo=None)) > now_datetime():
+	if local_datetime(message.recorded_at) > now_datetime():
 		reject(_("The reading's time {0} is in the future.").format(message.recorded_at))
 
 
@@ -72,7 +76,7 @@ def apply_process_parameter(message: ProcessParameterV1, system, message_id: str
 			"batch_no": message.batch_no,
 			"serial_no": message.serial_no,
 			"equipment": message.equipment,
-			"recorded_at": message.recorded_at.replace(tzinfo=None),
+			"recorded_at": local_datetime(message.recorded_at),
 			"source": system.system_type,
 			"external_id": f"{system.name}:{message_id}",
 		}
@@ -142,7 +146,7 @@ def apply_test_result(message: TestResultV1, system, message_id: str) -> list:
 			"batch_no": message.batch_no or frappe.db.get_value("Serial No", message.serial_no, "batch_no"),
 			"item_serial_no": message.serial_no,
 			"sample_size": 1,
-			"report_date": message.tested_at.date(),
+			"report_date": local_datetime(message.tested_at).date(),
 			"inspected_by": frappe.session.user,
 			"quality_inspection_template": message.quality_inspection_template,
 			"remarks": remarks(system, message_id),
@@ -289,7 +293,13 @@ def lot_line(index: int, batch_no: str) -> frappe._dict:
 
 
 def stock_lines(lines) -> list[frappe._dict]:
-	return [stock_line(index, **line.model_dump()) for index, line in enumerate(lines, start=1)]
+	resolved = []
+	for index, line in enumerate(lines, start=1):
+		values = line.model_dump()
+		# A scanned SSCC or package UDI stands for everything packed inside it (medtrace.packaging).
+		package = values.get("udi") and find_package(values["udi"])
+		resolved += package_stock_lines(index, package) if package else [stock_line(index, **values)]
+	return resolved
 
 
 def check_can_leave(lines: list, warehouse: str) -> None:
@@ -339,6 +349,7 @@ def stock_row(line, **warehouses) -> dict:
 		"batch_no": None if line.serial_no else line.batch_no,
 		"serial_no": line.serial_no,
 		"use_serial_batch_fields": 1,
+		"medtrace_package": line.get("package"),
 		**warehouses,
 	}
 
@@ -368,6 +379,15 @@ def local_datetime(value: datetime.datetime) -> datetime.datetime:
 
 def remarks(system, message_id: str) -> str:
 	return _("From {0}, message {1}").format(system.name, message_id)
+
+
+def check_epcis_receipt(message: EpcisReceiptV1, system) -> None:
+	for receipt in receipts_of_epcis(message, system):
+		check_receipt(receipt, system)
+
+
+def apply_epcis_receipt(message: EpcisReceiptV1, system, message_id: str) -> list:
+	return [document for receipt in receipts_of_epcis(message, system) for document in apply_receipt(receipt, system, message_id)]
 
 
 # Work Orders
@@ -598,6 +618,9 @@ HANDLERS = {
 	"mes.production.v1": (check_production, apply_production),
 	"lims.test_result.v1": (check_test_result, apply_test_result),
 	"wms.receipt.v1": (check_receipt, apply_receipt),
+	"wms.epcis_receipt.v1": (check_epcis_receipt, apply_epcis_receipt),
 	"wms.transfer.v1": (check_transfer, apply_transfer),
 	"wms.pick.v1": (check_pick, apply_pick),
+	"wms.pack.v1": (check_pack, apply_pack),
+	"wms.unpack.v1": (check_unpack, apply_unpack),
 }

@@ -18,13 +18,14 @@ import time
 import frappe
 from frappe import _
 from frappe.query_builder import DocType
-from frappe.utils import add_to_date, now_datetime
+from frappe.utils import add_to_date, escape_html, now_datetime
 from frappe.utils.background_jobs import get_job
 from pydantic import ValidationError as SchemaError
 from rq.job import JobStatus
 
 from medtrace.medtrace_integrations.handlers import HANDLERS
 from medtrace.medtrace_integrations.messages import MESSAGE_TYPES
+from medtrace.udi.identifiers import refuse_control_characters
 
 QUEUE = "default"
 STALLED_AFTER_MINUTES = 2
@@ -36,6 +37,25 @@ CLAIM_CANDIDATES = 20
 TRANSIENT_ERRORS = (frappe.QueryDeadlockError, frappe.QueryTimeoutError)
 
 
+# The largest request body post_message takes (documented in the OpenAPI document): a production of
+# thousands of serial numbers is a few hundred kilobytes.
+MAX_BODY_BYTES = 1024 * 1024
+# A message is logged under "<system name>:<message id>", which must fit Frappe's 140-character names:
+# system names are kept short enough for ids of this length (Integration System).
+MESSAGE_ID_MAX_LENGTH = 100
+NAME_LENGTH = 140
+LOGGED_TEXT_LENGTH = 140
+LOGGED_ERROR_LENGTH = 10_000
+# Schema violations listed in a rejection; the count of the others follows.
+LISTED_PROBLEMS = 20
+# Frappe refuses < and > in names.
+MESSAGE_ID_PATTERN = r"^[^<>\x00-\x1f\x7f-\x9f]*$"
+
+
+class MessageTooLarge(frappe.ValidationError):
+	http_status_code = 413
+
+
 def system_of_current_user():
 	name = frappe.db.get_value("Integration System", {"api_user": frappe.session.user, "enabled": 1})
 	if not name:
@@ -43,64 +63,133 @@ def system_of_current_user():
 	return frappe.get_cached_doc("Integration System", name)
 
 
-def parse(message_type: str, payload: dict):
+def reject(message: str, exception=frappe.ValidationError) -> None:
+	frappe.throw(message, exception, title=_("Message Rejected"))
+
+
+def parse(message_type, payload):
+	"""The message a payload (a dictionary, or JSON text of one) makes as message_type says, or the
+	rejection saying what is wrong."""
+	if not message_type:
+		reject(_("message_type is required; known types: {0}.").format(", ".join(MESSAGE_TYPES)))
 	model = MESSAGE_TYPES.get(message_type)
 	if not model:
-		frappe.throw(
-			_("Unknown message type {0}; known types: {1}.").format(message_type, ", ".join(MESSAGE_TYPES)),
-			title=_("Message Rejected"),
-		)
+		reject(_("Unknown message type {0}; known types: {1}.").format(escape_html(message_type), ", ".join(MESSAGE_TYPES)))
 	try:
-		return model.model_validate(payload)
+		return model.model_validate(parsed_payload(payload))
 	except SchemaError as error:
+		found = error.errors()
 		problems = "; ".join(
-			f"{'.'.join(str(part) for part in problem['loc']) or 'payload'}: {problem['msg']}" for problem in error.errors()
+			f"{'.'.join(str(part) for part in problem['loc']) or 'payload'}: {problem['msg']}" for problem in found[:LISTED_PROBLEMS]
 		)
-		frappe.throw(_("The payload does not match schema {0}: {1}").format(message_type, problems), title=_("Message Rejected"))
+		if len(found) > LISTED_PROBLEMS:
+			problems += "; " + _("and {0} more").format(len(found) - LISTED_PROBLEMS)
+		reject(_("The payload does not match schema {0}: {1}").format(message_type, escape_html(problems)))
 
 
-def validate_message(system, message_type: str, payload: dict):
+def validate_message(system, message_type: str, payload):
 	message = parse(message_type, payload)
 	check, _apply = HANDLERS[message_type]
 	check(message, system)
 	return message
 
 
-def receive_message(message_type: str, message_id: str, payload) -> dict:
-	system = system_of_current_user()
-	if not message_id or len(message_id) > 100:
-		frappe.throw(_("message_id must be 1 to 100 characters."), title=_("Message Rejected"))
-	payload = json.loads(payload) if isinstance(payload, str) else payload
+def parsed_payload(payload) -> dict:
+	"""The payload as a dictionary: sent as a JSON object, or as text holding one."""
+	if payload is None:
+		reject(_("payload is required: the message's content, a JSON object."))
+	if isinstance(payload, str):
+		try:
+			payload = json.loads(payload)
+		except ValueError as error:
+			reject(_("payload is not valid JSON: {0}").format(error))
+	if not isinstance(payload, dict):
+		reject(_("payload must be a JSON object, not {0}.").format(type(payload).__name__))
+	return payload
+
+
+def payload_record(payload) -> str:
+	"""The payload as received, as JSON text for the log: text that is not JSON is kept as a JSON string."""
+	if isinstance(payload, str):
+		try:
+			payload = json.loads(payload)
+		except ValueError:
+			pass
+	return json.dumps(payload, indent=1, sort_keys=True, default=str)
+
+
+def checked_message_id(system, message_id) -> str:
+	if not isinstance(message_id, str) or not message_id.strip():
+		reject(_("message_id is required: the sending system's own unique id of the message."))
+	refuse_control_characters(message_id, _("Message ID"))
+	message_id = message_id.strip()
+	if "<" in message_id or ">" in message_id:
+		reject(_("message_id must not contain < or >."))
+	longest = min(MESSAGE_ID_MAX_LENGTH, NAME_LENGTH - len(system.name) - 1)
+	if len(message_id) > longest:
+		reject(_("message_id has {0} characters; at most {1} are accepted.").format(len(message_id), longest))
+	return message_id
+
+
+def body_size() -> int:
+	request = getattr(frappe.local, "request", None)
+	return len(request.get_data()) if request else 0
+
+
+def log_to_record(system, message_id: str):
+	"""The log to record this message in, locked until the transaction ends: a new one, or the log of a
+	rejected message sent again. A message received before and not rejected is refused (409).
+
+	The lock makes a resend wait for a resend of the same id in flight, then see what became of it: the
+	first is accepted, the second refused as a duplicate."""
 	name = f"{system.name}:{message_id}"
-	existing = frappe.db.get_value("Integration Message", name, ["status"], as_dict=True)
-	if existing and existing.status != "Rejected":
-		frappe.get_doc("Integration Message", name).add_comment(
-			"Info", _("Duplicate received at {0} and ignored.").format(now_datetime())
-		)
+	if not frappe.db.exists("Integration Message", name):
+		# Two first sends of one id: the database's unique name refuses the second insert (409).
+		return frappe.new_doc("Integration Message")
+	log = frappe.get_doc("Integration Message", name, for_update=True)
+	if log.status != "Rejected":
+		log.add_comment("Info", _("Duplicate received at {0} and ignored.").format(now_datetime()))
 		frappe.db.commit()
 		frappe.throw(
-			_("Message {0} was already received (status {1}); it is not processed again.").format(message_id, _(existing.status)),
+			_("Message {0} was already received (status {1}); it is not processed again.").format(message_id, _(log.status)),
 			frappe.DuplicateEntryError,
 			title=_("Duplicate Message"),
 		)
-	log = frappe.get_doc("Integration Message", name) if existing else frappe.new_doc("Integration Message")
+	return log
+
+
+def receive_message(message_type, message_id, payload) -> dict:
+	"""post_message: the message checked, logged and queued, or refused with what is wrong (logged as
+	Rejected when its id can name a log)."""
+	system = system_of_current_user()
+	message_id = checked_message_id(system, message_id)
+	log = log_to_record(system, message_id)
+	size = body_size()
 	log.update(
 		{
 			"integration_system": system.name,
-			"message_type": message_type,
+			# What was sent, as much of it as the log holds: a message type that is none of the known is refused.
+			"message_type": message_type[:LOGGED_TEXT_LENGTH] if isinstance(message_type, str) else None,
 			"client_message_id": message_id,
-			"payload": json.dumps(payload, indent=1, sort_keys=True, default=str),
+			# Too large to keep: what was wrong is in the error.
+			"payload": None if size > MAX_BODY_BYTES else payload_record(payload),
 			"received_at": now_datetime(),
 			"error": None,
 		}
 	)
+	frappe.db.savepoint("medtrace_receive_message")
 	try:
+		if size > MAX_BODY_BYTES:
+			reject(_("The request body has {0} bytes; at most {1} are accepted.").format(size, MAX_BODY_BYTES), MessageTooLarge)
 		validate_message(system, message_type, payload)
 	except frappe.ValidationError:
 		error = frappe.message_log[-1] if frappe.message_log else {}
-		frappe.db.rollback()
+		# To the savepoint, so the log stays locked.
+		frappe.db.rollback(save_point="medtrace_receive_message")
 		log.status = "Rejected"
-		log.error = frappe.parse_json(error).get("message") if error else _("Invalid message")
+		log.error = (frappe.parse_json(error).get("message") if error else _("Invalid message"))[:LOGGED_ERROR_LENGTH]
+		# A rejected message is logged with what it lacks (a message type).
+		log.flags.ignore_mandatory = True
 		log.save(ignore_permissions=True)
 		frappe.db.commit()
 		raise
@@ -180,7 +269,7 @@ def run_message(name: str) -> None:
 	frappe.set_user(system.api_user)
 	frappe.db.savepoint("medtrace_integration_message")
 	try:
-		parsed = validate_message(system, message.message_type, json.loads(message.payload))
+		parsed = validate_message(system, message.message_type, message.payload)
 		_check, apply = HANDLERS[message.message_type]
 		documents = apply(parsed, system, message.client_message_id)
 	except TRANSIENT_ERRORS:
@@ -242,7 +331,7 @@ def replay_message(name: str) -> str:
 	caller = frappe.session.user
 	frappe.set_user(system.api_user)
 	try:
-		validate_message(system, message.message_type, json.loads(message.payload))
+		validate_message(system, message.message_type, message.payload)
 	finally:
 		frappe.set_user(caller)
 	message.status = "Queued"

@@ -1,17 +1,55 @@
 """The published message schemas (v1). Each message type is a pydantic model: it validates what a
-system sends and is the source of the OpenAPI document (docs/openapi.json, served by the site)."""
+system sends and is the source of the OpenAPI document (docs/openapi.json, served by the site).
+
+Every value of every message must be one MedTrace can store and show (Message checks them all, whatever
+fields a message type has): text without control characters (a scanned label keeps the GS between its
+fields), finite numbers within the 10^12 a quantity column holds, dates within what the database stores
+whatever the time zone. The OpenAPI document says so (openapi.py), so a sender learns it from the document
+rather than from a worker's failure after the message was accepted."""
 
 import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from medtrace.udi.identifiers import control_characters
+from medtrace.utils.filters import EARLIEST_DAY, LATEST_DAY
+
+# Float columns are decimal(21,9).
+NUMBER_LIMIT = 10**12
+# Labels as scanned: raw GS1 element strings separate variable-length fields with GS (FNC1).
+SCANNED_FIELDS = frozenset({"udi", "package"})
+GROUP_SEPARATOR = "U+001D"
 
 Name = Field(min_length=1, max_length=140)
 SerialNo = Annotated[str, Field(min_length=1, max_length=140)]
 
 
 class Message(BaseModel):
-	model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+	model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+	@field_validator("*", mode="before")
+	@classmethod
+	def no_control_characters(cls, value, info: ValidationInfo):
+		# Before the surrounding whitespace is stripped, which would take trailing control characters with it.
+		for text in value if isinstance(value, list) else [value]:
+			found = control_characters(text) if isinstance(text, str) else []
+			if info.field_name in SCANNED_FIELDS:
+				found = [code for code in found if code != GROUP_SEPARATOR]
+			if found:
+				raise ValueError(f"control characters are not allowed ({', '.join(found)})")
+		return value
+
+	@field_validator("*")
+	@classmethod
+	def storable(cls, value):
+		if isinstance(value, float) and not -NUMBER_LIMIT < value < NUMBER_LIMIT:
+			raise ValueError(f"must lie between -10^12 and 10^12, not {value:g}")
+		if isinstance(value, datetime.date):
+			day = value.date() if isinstance(value, datetime.datetime) else value
+			if not EARLIEST_DAY <= day <= LATEST_DAY:
+				raise ValueError(f"must lie between {EARLIEST_DAY} and {LATEST_DAY}")
+		return value
 
 
 def example(payload: dict) -> ConfigDict:
@@ -47,7 +85,7 @@ class ProcessParameterV1(Message):
 
 class Reading(Message):
 	parameter: str = Name
-	value: float | str
+	value: float | Annotated[str, Field(max_length=140)]
 
 
 class TestResultV1(Message):
@@ -157,8 +195,10 @@ class ProductionV1(Message):
 
 
 class ScannedLine(Message):
-	udi: str = Field(min_length=1, max_length=512, description=UDI_DESCRIPTION)
-	qty: float = Field(default=1, gt=0, description="In the item's stock unit; 1 for a serial number")
+	udi: str = Field(
+		min_length=1, max_length=512, description=UDI_DESCRIPTION + ", or a package's SSCC or package UDI: everything packed inside"
+	)
+	qty: float = Field(default=1, gt=0, description="In the item's stock unit; 1 for a serial number; ignored for a package")
 
 
 class TransferV1(Message):
@@ -191,12 +231,78 @@ class PickV1(Message):
 	shipping_address: str | None = Field(default=None, max_length=140, description="An Address of the customer")
 
 
+class PackedLine(Message):
+	udi: str = Field(min_length=1, max_length=512, description=UDI_DESCRIPTION + ", or a package's SSCC or package UDI")
+	qty: float = Field(default=1, gt=0, description="For a lot's label, how many of the lot; 1 for a serial number or a package")
+
+
+class PackV1(Message):
+	"""WMS: units and packages packed into a case or pallet, identified by SSCC (AI 00). A new SSCC — or none, and
+	MedTrace assigns one from its GS1 Company Prefix — creates the package; a known SSCC is packed into."""
+
+	model_config = example(
+		{"packaging_level": "Pallet", "warehouse": "Finished Goods - LMD",
+		 "lines": [{"udi": "(00)069512340000000011"}, {"udi": "(00)069512340000000028"}]}
+	)
+
+	sscc: str | None = Field(default=None, pattern=r"^\d{18}$", description="18 digits with the GS1 check digit")
+	packaging_level: Literal["Case", "Pallet", "Inner Pack"] = "Case"
+	udi_device_identifier: str | None = Field(
+		default=None, max_length=140, description="A packaging-level UDI-DI: the package also gets a package UDI (AI 01 + 21)"
+	)
+	warehouse: str | None = Field(default=None, max_length=140, description="Default: the system's default warehouse")
+	lines: list[PackedLine] = Field(min_length=1)
+
+
+class UnpackV1(Message):
+	"""WMS: a package opened, the lines taken out of it, or everything when no lines are sent. Its history is kept."""
+
+	model_config = example({"package": "(00)069512340000000011", "lines": [{"udi": "(01)06951234500016(17)281031(10)LJ26110002", "qty": 10}]})
+
+	package: str = Field(min_length=1, max_length=512, description="The package's label as scanned: SSCC or package UDI")
+	lines: list[PackedLine] | None = Field(default=None, min_length=1)
+
+
+class EpcisReceiptV1(Message):
+	"""WMS: what a supplier or contract manufacturer ships, as their GS1 EPCIS 2.0 document (JSON-LD, as exported).
+	Each ObjectEvent with bizStep shipping whose destination (owning party, else possessing party) is the
+	system's company, by the GLN recorded on it, becomes a Purchase Receipt as wms.receipt.v1 makes one: the
+	source party's GLN names the Supplier; each quantityList entry is a lot (LGTIN, as EPC URN or GS1 Digital
+	Link) of the item whose UDI-DI or Item Barcode is the GTIN, counted in the item's stock unit (uom as a
+	UN/CEFACT code, none for a count); a lot's expiry date is the itemExpirationDate of an event's ilmd; a
+	desadv in bizTransactionList is the supplier's delivery note. The document's other events (the sender's
+	commissioning, production, packing) are not recorded; serial numbers (epcList) are refused."""
+
+	model_config = example(
+		{"document": {
+			"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "type": "EPCISDocument",
+			"schemaVersion": "2.0", "creationDate": "2026-11-30T08:05:00.000Z",
+			"epcisBody": {"eventList": [{
+				"type": "ObjectEvent", "eventTime": "2026-11-30T08:00:00.000Z", "eventTimeZoneOffset": "+08:00",
+				"action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit",
+				"readPoint": {"id": "https://id.gs1.org/414/6901234000019"},
+				"quantityList": [{"epcClass": "urn:epc:class:lgtin:6901234.000017.PP-2611-A", "quantity": 250, "uom": "KGM"}],
+				"bizTransactionList": [{"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:6901234000019:NP-DN-88121"}],
+				"sourceList": [{"type": "owning_party", "source": "urn:epc:id:pgln:6901234.00001"}],
+				"destinationList": [{"type": "owning_party", "destination": "https://id.gs1.org/417/6951234000003"}],
+				"ilmd": {"cbvmda:itemExpirationDate": "2028-10-29"},
+			}]},
+		}}
+	)
+
+	document: dict = Field(description="The EPCIS 2.0 document (type EPCISDocument, events in epcisBody.eventList)")
+	warehouse: str | None = Field(default=None, max_length=140, description="Default: the system's default warehouse")
+
+
 MESSAGE_TYPES: dict[str, type[Message]] = {
 	"mes.process_parameter.v1": ProcessParameterV1,
 	"mes.consumption.v1": ConsumptionV1,
 	"mes.production.v1": ProductionV1,
 	"lims.test_result.v1": TestResultV1,
 	"wms.receipt.v1": ReceiptV1,
+	"wms.epcis_receipt.v1": EpcisReceiptV1,
 	"wms.transfer.v1": TransferV1,
 	"wms.pick.v1": PickV1,
+	"wms.pack.v1": PackV1,
+	"wms.unpack.v1": UnpackV1,
 }

@@ -13,7 +13,7 @@ from frappe.query_builder import DocType
 from frappe.query_builder.functions import Sum
 from frappe.utils import now_datetime
 
-from medtrace.quality.audit_trail import via_change_request
+from medtrace.audit.audit_trail import via_change_request
 
 CHANGE_REQUEST = "Change Request"
 # States in which a Change Request authorises changes: approved, and being implemented.
@@ -194,6 +194,7 @@ def validate_change(change, listed: set) -> None:
 		frappe.throw(
 			_("Changes row {0}: {1} has no field {2} that holds a value.").format(change.idx, _(change.reference_doctype), frappe.bold(change.fieldname))
 		)
+	change.field_label = df.label
 	change.current_value = as_text((row or doc).get(change.fieldname))
 
 
@@ -207,7 +208,9 @@ def apply_changes(change_request) -> None:
 			target.set(change.fieldname, change.new_value if change.new_value != "" else None)
 			doc.flags.ignore_permissions = True  # approved by signature; the implementer need not own the record
 			doc.save()
-			change.db_set({"applied_on": now_datetime(), "value_before": as_text(value_before)})
+			change.db_set(
+				{"applied_on": now_datetime(), "value_before": as_text(value_before), "current_value": as_text(target.get(change.fieldname))}
+			)
 
 
 def as_text(value) -> str | None:

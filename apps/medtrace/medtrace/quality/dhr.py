@@ -12,7 +12,7 @@ from frappe.query_builder import DocType
 from frappe.utils import flt
 
 from medtrace.medtrace_integrations.events import on_dhr_released
-from medtrace.quality.esignature import sign
+from medtrace.signatures.esignature import authenticate_signer, lock_document, record_signature, refuse_stale
 from medtrace.setup.permissions import QUALITY_APPROVER
 from medtrace.utils.bundles import bundle_entries
 
@@ -510,6 +510,8 @@ def download_dhr_pdf(name: str) -> None:
 	"""The DHR as a numbered evidence PDF (the Desk's own PDF cannot number pages on this wkhtmltopdf)."""
 	from medtrace.utils.evidence_pdf import number_pages
 
+	if not name or not frappe.db.exists("Device History Record", name):
+		frappe.throw(_("Device History Record {0} does not exist.").format(frappe.bold(name)), frappe.DoesNotExistError)
 	frappe.has_permission("Device History Record", "print", doc=name, throw=True)
 	pdf = frappe.get_print("Device History Record", name, print_format="Device History Record", as_pdf=True)
 	frappe.local.response.filename = f"{name}.pdf"
@@ -532,11 +534,18 @@ def release_device_history_record(name: str, password: str | None = None, reason
 	dhr.check_permission("write")
 	if QUALITY_APPROVER not in frappe.get_roles():
 		frappe.throw(_("Only a MedTrace Quality Approver can release a Device History Record."), frappe.PermissionError)
-	if dhr.status == RELEASED:
-		frappe.throw(_("Device History Record {0} is already released.").format(name))
+	# Two approvers releasing at once: the second waits here, then finds the DHR released.
+	locked = lock_document("Device History Record", name, ("status",))
+	if locked.status == RELEASED:
+		frappe.throw(_("Device History Record {0} is already released.").format(name), title=_("Already Released"))
+	refuse_stale(dhr, locked.modified)
 	serial_dhrs = frappe.get_all("Device History Record", filters={"lot_dhr": name, "status": ("!=", RELEASED)}, pluck="name")
-	refuse_release_of_incomplete([name, *serial_dhrs])
-	signature = sign("Device History Record", name, RELEASED, password, reason=reason, otp=otp)
+	# Assembled but not yet written: a refused signature leaves the DHRs as they were.
+	assemblies = refuse_release_of_incomplete([name, *serial_dhrs])
+	authenticate_signer("Device History Record", name, RELEASED, password, otp)
+	for assembly in assemblies:
+		write_assembly(assembly)
+	signature = record_signature("Device History Record", name, RELEASED, reason=reason)
 	for record in (name, *serial_dhrs):
 		frappe.db.set_value(
 			"Device History Record",
@@ -554,16 +563,19 @@ def release_device_history_record(name: str, password: str | None = None, reason
 	return signature.name
 
 
-def refuse_release_of_incomplete(names: list[str]) -> None:
+def refuse_release_of_incomplete(names: list[str]) -> list:
+	"""The DHRs assembled afresh, if every one is complete."""
+	assemblies = []
 	for record in names:
-		refresh_dhr(record)
-	incomplete = frappe.get_all(
-		"Device History Record", filters={"name": ("in", names), "status": ("!=", "Complete")}, fields=["name", "missing"]
-	)
+		dhr = frappe.get_doc("Device History Record", record)
+		assemble(dhr)
+		assemblies.append(dhr)
+	incomplete = [dhr for dhr in assemblies if dhr.status != "Complete"]
 	if incomplete:
 		frappe.throw(
 			_("Not complete, so it cannot be released: {0}").format(
-				"; ".join(f"{row.name}: {(row.missing or '').replace(chr(10), ' ')}" for row in incomplete[:10])
+				"; ".join(f"{dhr.name}: {(dhr.missing or '').replace(chr(10), ' ')}" for dhr in incomplete[:10])
 			),
 			title=_("DHR Incomplete"),
 		)
+	return assemblies

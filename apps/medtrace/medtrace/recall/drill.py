@@ -1,8 +1,9 @@
 """Mock recall drills: the timings auditors ask for, and how well the drill found what the quality engineer
 expected it to find.
 
-The timings are those of a drill's steps as the trace engine runs them: the back trace (each scope lot or
-serial traced backward to its origins), the forward trace (each traced forward to everything made from it),
+The timings are those of a drill's steps as the trace engine runs them: the back trace (the scope's lots and
+serial numbers traced backward together to their origins), the forward trace (forward to everything made
+from them),
 the customer list (the recall's affected population with the customers' quantities, as scoping computes
 it), the mass balance, and the time from scoping until every unit was accounted for."""
 
@@ -11,15 +12,13 @@ import time
 
 from frappe.utils import flt
 
-from medtrace.traceability.engine import TraceRequest, max_trace_depth, run_trace
+from medtrace.recall.scope import scope_trace
 
 
 def trace_seconds(scope_rows, direction: str) -> float:
 	"""Seconds to trace every lot or serial number of the scope in one direction, over the whole genealogy."""
-	request = TraceRequest(direction=direction, depth=max_trace_depth())
 	started = time.perf_counter()
-	for row in scope_rows:
-		run_trace(*(("Serial No", row.serial_no) if row.serial_no else ("Batch", row.batch_no)), request)
+	scope_trace(scope_rows, direction)
 	return time.perf_counter() - started
 
 

@@ -35,22 +35,26 @@ def notify_customers(recall) -> int:
 		)
 	template = frappe.get_doc("Email Template", TEMPLATE)
 	notified_on = now_datetime()
+	# One notice per customer, also when the customer has a row per unit of measure.
+	queued = {}
 	for row in recall.customers:
 		values = {"notified_on": notified_on, "notification_email": recipients[row.customer]}
 		if recall.is_drill:
 			values.update(notification_status=NOT_SENT_DRILL, email_queue=None)
 		else:
-			values.update(notification_status=QUEUED, email_queue=queue_notification(recall, row.customer, recipients[row.customer], template))
+			if row.customer not in queued:
+				queued[row.customer] = queue_notification(recall, row.customer, recipients[row.customer], template)
+			values.update(notification_status=QUEUED, email_queue=queued[row.customer])
 		row.update(values)
 		frappe.db.set_value(row.doctype, row.name, values, update_modified=False)
-	if recall.customers:
+	if recipients:
 		recall.add_comment(
 			"Info",
 			(_("Drill: recall notifications recorded, none sent, for {0}") if recall.is_drill else _("Recall notifications queued for {0}")).format(
-				", ".join(f"{row.customer} <{row.notification_email}>" for row in recall.customers)
+				", ".join(f"{customer} <{email}>" for customer, email in recipients.items())
 			),
 		)
-	return len(recall.customers)
+	return len(recipients)
 
 
 def recipient_email(customer: str) -> str | None:
@@ -80,6 +84,7 @@ def customer_units(recall, customer: str) -> list[dict]:
 				"serial_no": unit.serial_no or "",
 				"qty_delivered": flt(unit.qty_delivered),
 				"qty_returned": flt(unit.qty_returned),
+				"uom": unit.stock_uom or "",
 				"delivery_note": unit.delivery_note or "",
 				"address": addresses.get(unit.address, ""),
 			}
@@ -95,12 +100,12 @@ def units_csv(units: list[dict]) -> str:
 	out = io.StringIO()
 	writer = csv.writer(out)
 	writer.writerow(
-		[_("Item"), _("Item Name"), _("Lot"), _("Serial No"), _("Qty Delivered"), _("Qty Returned"), _("Delivery Note"), _("Shipping Address")]
+		[_("Item"), _("Item Name"), _("Lot"), _("Serial No"), _("Qty Delivered"), _("Qty Returned"), _("UOM"), _("Delivery Note"), _("Shipping Address")]
 	)
 	for unit in units:
 		writer.writerow(
 			[unit["item"], unit["item_name"], unit["batch_no"], unit["serial_no"], f"{unit['qty_delivered']:g}",
-			 f"{unit['qty_returned']:g}", unit["delivery_note"], unit["address"]]
+			 f"{unit['qty_returned']:g}", unit["uom"], unit["delivery_note"], unit["address"]]
 		)
 	return out.getvalue()
 

@@ -158,7 +158,7 @@ def ensure_device(device: dict, company: str, signing_password: str) -> str:
 	if not frappe.db.exists("UDI Device Identifier", udi["udi_di"]):
 		di = frappe.new_doc("UDI Device Identifier")
 		di.update({**udi, "item": item_code, "issuing_agency": "GS1", "labeler": company, "manufacturer_name": company})
-		di.insert(ignore_permissions=True)
+		insert_as_regulatory_affairs(di)
 		release_device_identifier(di, signing_password)
 	case = device.get("case_udi")
 	if case and not frappe.db.exists("UDI Device Identifier", case["udi_di"]):
@@ -167,17 +167,29 @@ def ensure_device(device: dict, company: str, signing_password: str) -> str:
 			{**udi, **case, "item": item_code, "issuing_agency": "GS1", "labeler": company, "manufacturer_name": company,
 			 "packaging_level": "Case", "contained_di": udi["udi_di"], "label_serial": 0}
 		)
-		di.insert(ignore_permissions=True)
+		insert_as_regulatory_affairs(di)
 		release_device_identifier(di, signing_password)
 	return item_code
 
 
-def release_device_identifier(di, signing_password: str) -> None:
-	"""Approval is an electronic signature: the demo signs as the administrator it runs as."""
-	from medtrace.quality.esignature import apply_workflow
+def insert_as_regulatory_affairs(di) -> None:
+	"""UDI-DIs are entered by regulatory affairs: the record shows its author."""
+	frappe.set_user(DEMO_PEOPLE[2][0])
+	di.insert()
+	frappe.set_user("Administrator")
 
+
+def release_device_identifier(di, signing_password: str) -> None:
+	"""Regulatory affairs, who entered the DI, submits it; the quality approver approves it by signature (the
+	author may not: Separation of Duties Rule)."""
+	from medtrace.signatures.esignature import apply_workflow
+
+	approver, regulatory = DEMO_PEOPLE[1][0], DEMO_PEOPLE[2][0]
+	frappe.set_user(regulatory)
 	di = apply_workflow(di, "Submit for Approval")
-	apply_workflow(di, "Approve", password=signing_password, reason="Demo data")
+	frappe.set_user(approver)
+	apply_workflow(di, "Approve", password=signing_password, reason="UDI data checked against the label artwork")
+	frappe.set_user("Administrator")
 
 
 def receive_demo_stock(company: str) -> None:
@@ -211,8 +223,10 @@ DEMO_CUSTOMERS = {
 	"East China Medical Distribution Co.": "quality@ecmd.example",
 }
 RAW_MATERIALS = (
-	{"item_code": "LMD-RM-PP", "item_name": "Medical-grade Polypropylene Resin", "lot": "PP-2611-A", "qty": 50, "uom": "Kg"},
-	{"item_code": "LMD-RM-NDL", "item_name": "Hypodermic Needle 23G", "lot": "ND-2611-07", "qty": 600, "uom": "Nos"},
+	{"item_code": "LMD-RM-PP", "item_name": "Medical-grade Polypropylene Resin", "lot": "PP-2611-A", "supplier_lot": "23A117",
+	 "qty": 50, "uom": "Kg"},
+	{"item_code": "LMD-RM-NDL", "item_name": "Hypodermic Needle 23G", "lot": "ND-2611-07", "supplier_lot": "N-88-0412", "qty": 600,
+	 "uom": "Nos"},
 )
 
 
@@ -233,7 +247,7 @@ def ensure_raw_materials(company: str) -> None:
 			).insert()
 		frappe.get_doc(
 			{"doctype": "Batch", "batch_id": material["lot"], "item": material["item_code"], "supplier": DEMO_SUPPLIER,
-			 "medtrace_supplier_lot": material["lot"]}
+			 "medtrace_supplier_lot": material["supplier_lot"]}
 		).insert()
 		receipt.append(
 			"items",
@@ -270,6 +284,7 @@ def make_syringe_lots(company: str, signing_password: str) -> None:
 	shipped = make_syringe_lot(company, bom, 300, through_mes=False)
 	release_dhr_of_lot(shipped, signing_password)
 	ship_demo_orders(company, shipped)
+	pack_and_ship_demo_pallet(company, shipped)
 	make_syringe_lot(company, bom, 200, through_mes=True)
 
 
@@ -438,6 +453,51 @@ def ship_demo_orders(company: str, lot: str) -> None:
 		note.submit()
 
 
+# GS1 keys of the demo company (its GTINs start with its prefix) and the GLNs EPCIS events name places and
+# parties by.
+DEMO_GS1_COMPANY_PREFIX = "6951234"
+DEMO_GLNS = {
+	("Company", DEMO_COMPANY): "6951234000004",
+	("Warehouse", f"Finished Goods - {DEMO_ABBR}"): "6951234000011",
+	("Warehouse", f"Stores - {DEMO_ABBR}"): "6951234000028",
+	("Customer", "Suzhou Municipal Hospital"): "6900001000013",
+	("Customer", "Shanghai Ruijin Hospital"): "6900001000020",
+	("Customer", "East China Medical Distribution Co."): "6900001000037",
+}
+DEMO_PALLET_CUSTOMER = "Shanghai Ruijin Hospital"
+SYRINGE_CASE_DI = "16951234500013"
+
+
+def ensure_gs1_keys() -> None:
+	settings = frappe.get_single("MedTrace Settings")
+	if not settings.gs1_company_prefix:
+		settings.gs1_company_prefix = DEMO_GS1_COMPANY_PREFIX
+		settings.save()
+	for (doctype, name), gln in DEMO_GLNS.items():
+		if frappe.db.exists(doctype, name) and not frappe.db.get_value(doctype, name, "medtrace_gln"):
+			frappe.db.set_value(doctype, name, "medtrace_gln", gln)
+
+
+def pack_and_ship_demo_pallet(company: str, lot: str) -> None:
+	"""What is left of the released syringe lot goes into cases of 20 (the case UDI-DI) on a pallet, as the
+	packing line does from the Manufacture entry, and the pallet is shipped by scanning its SSCC onto a
+	Delivery Note: every syringe inside is delivered."""
+	from medtrace.packaging.production import pack_stock_entry
+	from medtrace.packaging.shipping import add_packages_to_delivery_note
+
+	work_order = frappe.db.get_value("Device History Record", {"batch_no": lot, "serial_no": ("is", "not set")}, "work_order")
+	entry = frappe.db.get_value("Stock Entry", {"work_order": work_order, "purpose": "Manufacture", "docstatus": 1})
+	packed = pack_stock_entry(entry, units_per_case=20, udi_device_identifier=SYRINGE_CASE_DI, cases_per_pallet=10)
+	note = frappe.new_doc("Delivery Note")
+	note.update({"customer": DEMO_PALLET_CUSTOMER, "company": company, "posting_date": nowdate()})
+	sscc = frappe.db.get_value("Package", packed["pallets"][0], "sscc")
+	note = frappe.get_doc(add_packages_to_delivery_note(note.as_dict(), [f"(00){sscc}"]))
+	for row in note.items:
+		row.rate = 3.5
+	note.insert()
+	note.submit()
+
+
 def ensure_customers() -> None:
 	for customer, email in DEMO_CUSTOMERS.items():
 		if not frappe.db.exists("Customer", customer):
@@ -448,13 +508,14 @@ def load_demo(signing_password: str) -> None:
 	ensure_company(DEMO_COMPANY, DEMO_ABBR, "CNY", "China", "Asia/Shanghai")
 	ensure_fiscal_year(DEMO_COMPANY)
 	ensure_exchange_rates()
+	ensure_demo_people(signing_password)
 	for device in DEMO_DEVICES:
 		ensure_device(device, DEMO_COMPANY, signing_password)
 	ensure_syringe_lot_numbering()
 	receive_demo_stock(DEMO_COMPANY)
 	ensure_raw_materials(DEMO_COMPANY)
 	ensure_customers()
-	ensure_demo_people(signing_password)
+	ensure_gs1_keys()
 	make_syringe_lots(DEMO_COMPANY, signing_password)
 	make_change_request(signing_password)
 	make_complaint_and_drill(signing_password)
@@ -463,13 +524,14 @@ def load_demo(signing_password: str) -> None:
 
 
 DEMO_EMAIL_ACCOUNT = "Lumen Medical Notifications"
-DEMO_DRILL_TITLE = "Q4 mock recall: polypropylene lot PP-2611-A"
+DEMO_DRILL_TITLE = "Q4 mock recall: supplier notice on resin lots 23A117, 23A118"
 
 
 def make_complaint_and_drill(signing_password: str) -> None:
-	"""A hospital's complaint about a syringe of the shipped lot, and a mock recall drill on the resin lot
-	both syringe lots were moulded from, scoped and notified (a drill sends nothing)."""
-	from medtrace.quality.esignature import apply_workflow
+	"""A hospital's complaint about a syringe of the shipped lot, and a mock recall drill from the resin
+	supplier's notice naming its lots 23A117 (our PP-2611-A, which both syringe lots were moulded from) and
+	23A118 (never received), scoped and notified (a drill sends nothing)."""
+	from medtrace.signatures.esignature import apply_workflow
 
 	if frappe.db.exists("Recall", {"title": DEMO_DRILL_TITLE}):
 		return
@@ -488,8 +550,9 @@ def make_complaint_and_drill(signing_password: str) -> None:
 	)
 	drill = frappe.get_doc(
 		{"doctype": "Recall", "title": DEMO_DRILL_TITLE, "is_drill": 1, "classification": "Class II", "trigger": "Supplier Notice",
-		 "reason": "Rehearsal: the resin supplier reports a possible additive contamination of lot PP-2611-A.",
-		 "scope": [{"batch_no": RAW_MATERIALS[0]["lot"]}], "expected_population": "\n".join([RAW_MATERIALS[0]["lot"], *syringe_lots])}
+		 "reason": "Rehearsal: the resin supplier reports a possible additive contamination of its lots 23A117 and 23A118.",
+		 "supplier": DEMO_SUPPLIER, "supplier_lots": "23A117, 23A118",
+		 "expected_population": "\n".join([RAW_MATERIALS[0]["lot"], *syringe_lots])}
 	).insert()
 	apply_workflow(drill, "Scope Recall")
 	apply_workflow(frappe.get_doc("Recall", drill.name), "Mark Notified")
@@ -535,7 +598,7 @@ def ensure_demo_people(password: str) -> None:
 def make_change_request(password: str) -> None:
 	"""A label change approved by the quality approver and regulatory affairs, implemented by the engineer
 	and waiting for its verification."""
-	from medtrace.quality.esignature import apply_workflow
+	from medtrace.signatures.esignature import apply_workflow
 
 	if frappe.db.exists("Change Request", {"title": DEMO_CHANGE_TITLE}):
 		return

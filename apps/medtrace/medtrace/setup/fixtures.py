@@ -26,6 +26,8 @@ FIXTURE_FILES = (
 	("Data Quality Rule", "data_quality_rule.json"),
 	("Email Template", "email_template.json"),
 )
+# Records that name a workflow: loaded after the workflows.
+WORKFLOW_RULE_FILES = (("Separation of Duties Rule", "separation_of_duties_rule.json"),)
 
 # Run statistics of data-quality rules belong to the site, not to the shipped rule.
 VOLATILE_KEYS = {
@@ -44,7 +46,8 @@ def read_shipped_workflows() -> list[dict]:
 
 def shipped_records() -> list[dict]:
 	records = [doc for _doctype, filename in FIXTURE_FILES for doc in read_fixture(filename)]
-	return records + read_shipped_workflows()
+	rules = [doc for _doctype, filename in WORKFLOW_RULE_FILES for doc in read_fixture(filename)]
+	return records + read_shipped_workflows() + rules
 
 
 def record_name(doc: dict) -> str:
@@ -79,7 +82,7 @@ def export_fixtures(target_dir: str | None = None) -> None:
 	workflow_dir = Path(target_dir) / "workflow" if target_dir else WORKFLOW_DIR
 	fixtures_dir.mkdir(parents=True, exist_ok=True)
 	workflow_dir.mkdir(parents=True, exist_ok=True)
-	for doctype, filename in FIXTURE_FILES:
+	for doctype, filename in FIXTURE_FILES + WORKFLOW_RULE_FILES:
 		docs = [export_doc(doctype, record_name(doc)) for doc in read_fixture(filename)]
 		write_json(fixtures_dir / filename, [doc for doc in docs if doc])
 	for workflow in read_shipped_workflows():

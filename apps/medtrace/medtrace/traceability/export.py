@@ -1,6 +1,7 @@
 """Downloads of a trace, as the Trace Explorer offers them: the whole result as an XLSX workbook (a sheet
 per table) or as one CSV file (the tables one after another, each under its title), and a PDF evidence
-report (the query, who traced and when, the genealogy tree, the documents, suppliers and customers).
+report (the query, who traced and when, the genealogy tree, the documents, suppliers and customers), or
+as an EPCIS 2.0 JSON-LD document for partners (medtrace.packaging.epcis).
 
 Each download traces again, server-side, with the parameters the Explorer showed and the downloading
 user's permissions: a file never holds more than its user may see, and never differs from a fresh trace.
@@ -8,6 +9,7 @@ user's permissions: a file never holds more than its user may see, and never dif
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass
 
@@ -18,14 +20,16 @@ from frappe.utils import format_datetime
 from frappe.utils.pdf import get_pdf
 from frappe.utils.xlsxutils import make_xlsx
 
+from medtrace.packaging.epcis import check_readers as check_epcis_readers
+from medtrace.packaging.epcis import epcis_document, trace_events
 from medtrace.traceability.api import get_trace
 from medtrace.traceability.engine import reject
 from medtrace.traceability.trace_links import parse_node_key
-from medtrace.traceability.trace_views import customer_deliveries, supplier_lots, translated
+from medtrace.traceability.trace_views import customer_deliveries, customer_devices, supplier_lots, translated
 from medtrace.traceability.tree import trace_tree
 from medtrace.utils.evidence_pdf import number_pages
 
-FILE_FORMATS = ("xlsx", "csv", "pdf")
+FILE_FORMATS = ("xlsx", "csv", "pdf", "jsonld")
 
 
 @dataclass
@@ -45,15 +49,28 @@ def download_trace(
 	to_date: str | None = None,
 	item: str | list | None = None,
 	customer: str | list | None = None,
+	start_type: str = "identifier",
+	supplier: str | None = None,
+	received_from: str | None = None,
+	received_to: str | None = None,
+	supplied_item: str | list | None = None,
 ) -> None:
-	"""The trace get_trace gives for these arguments, as a file: xlsx, csv or pdf."""
+	"""The trace get_trace gives for these arguments, as a file: xlsx, csv, pdf or jsonld (EPCIS 2.0)."""
 	if file_format not in FILE_FORMATS:
-		reject(_("Download the trace as XLSX, CSV or PDF, not {0}.").format(frappe.bold(str(file_format))))
-	result = get_trace(identifier, direction, depth, from_date, to_date, item, customer)
-	content = {"xlsx": trace_xlsx, "csv": trace_csv, "pdf": trace_pdf}[file_format](result)
+		reject(_("Download the trace as XLSX, CSV, PDF or EPCIS, not {0}.").format(frappe.bold(str(file_format))))
+	if file_format == "jsonld":
+		check_epcis_readers()
+	result = get_trace(
+		identifier, direction, depth, from_date, to_date, item, customer, start_type, supplier, received_from, received_to, supplied_item
+	)
+	content = {"xlsx": trace_xlsx, "csv": trace_csv, "pdf": trace_pdf, "jsonld": trace_epcis}[file_format](result)
 	frappe.response.filename = f"{file_stem(result)}.{file_format}"
 	frappe.response.filecontent = content
 	frappe.response.type = "download"
+
+
+def trace_epcis(result: dict) -> str:
+	return json.dumps(epcis_document(trace_events(result)), indent=1, ensure_ascii=False)
 
 
 def file_stem(result: dict) -> str:
@@ -92,7 +109,7 @@ def trace_pdf(result: dict) -> bytes:
 			"query": query,
 			"summary": summary_table(result),
 			"tree": trace_tree(result),
-			"tables": [documents_table(result), suppliers_table(result), customers_table(result)],
+			"tables": [*start_tables(result), documents_table(result), suppliers_table(result), customers_table(result)],
 			"traced_by": frappe.utils.get_fullname(query["user"]),
 			"traced_at": format_datetime(query["traced_at"]),
 			"text": cell_text,
@@ -122,6 +139,7 @@ def moment(value: str | None) -> str | None:
 def trace_tables(result: dict) -> list[Table]:
 	return [
 		summary_table(result),
+		*start_tables(result),
 		tree_table(result),
 		nodes_table(result),
 		links_table(result),
@@ -141,6 +159,7 @@ def summary_table(result: dict) -> Table:
 	rows = [
 		(_("Identifier"), query["identifier"]),
 		(_("Traced Record"), f"{translated(query['doctype'])} {query['name']}"),
+		*start_rows(query["start"]),
 		(_("Direction"), direction_label(query["direction"])),
 		(_("Depth"), query["depth"]),
 		(_("Depth Reached"), query["depth_reached"]),
@@ -155,6 +174,59 @@ def summary_table(result: dict) -> Table:
 		(_("Lots, Serial Nos and Work Orders"), len(result["nodes"])),
 	]
 	return Table(_("Trace"), [_("Parameter"), _("Value")], [list(row) for row in rows])
+
+
+def start_rows(start: dict) -> list[tuple]:
+	"""What a trace from a supplier, supplier lot or customer stood for."""
+	if start["start_type"] in ("identifier", "records"):
+		return []
+	rows = [(_("Starts From"), f"{start['label']} ({start['name']})" if start["label"] else start["name"])]
+	if start["supplier"] and start["doctype"] != "Supplier":
+		rows.append((_("Supplier"), start["supplier"]))
+	if start["received_from"] or start["received_to"]:
+		rows.append((_("Received"), f"{start['received_from'] or '…'} – {start['received_to'] or '…'}"))
+	if start["supplied_items"]:
+		rows.append((_("Items Received"), ", ".join(start["supplied_items"])))
+	rows.append((_("Starting Lots and Serial Nos"), len(start["nodes"])))
+	if start["ambiguous"]:
+		rows.append((_("Ambiguous"), start["message"]))
+	return rows
+
+
+def start_tables(result: dict) -> list[Table]:
+	"""The lots a supplier or supplier lot stood for, with whom they came from; a customer's devices."""
+	start = result["query"]["start"]
+	if start["start_type"] == "customer":
+		return [customer_devices_table(result)]
+	if not start["candidates"]:
+		return []
+	return [
+		Table(
+			_("Starting Lots and Serial Nos"),
+			[_("Lot / Serial No"), _("Record Type"), _("Item"), _("Item Name"), _("Supplier Lot"), _("Supplier"), _("Received Qty"),
+			 _("First Received"), _("Receipts")],
+			[
+				[row["name"], translated(row["doctype"]), row["item"], row["item_name"], row["supplier_lot"], row["supplier"],
+				 row["received_qty"], moment(row["first_received"]), ", ".join(row["receipts"])]
+				for row in start["candidates"]
+			],
+		)
+	]
+
+
+def customer_devices_table(result: dict) -> Table:
+	return Table(
+		_("Customer Devices"),
+		[_("Lot / Serial No"), _("Record Type"), _("Item"), _("Item Name"), _("Lot"), _("Serial No"), _("UDI"), _("Delivered Qty"),
+		 _("Returned Qty"), _("Net Qty"), _("Return Status"), _("Delivery Notes and Returns"), _("First Delivered"), _("Contains"),
+		 _("Supplier Lots")],
+		[
+			[row["name"], translated(row["doctype"]), row["item"], row["item_name"], row["lot"], row["serial_no"], row["udi"],
+			 row["delivered_qty"], row["returned_qty"], row["net_qty"], row["return_status"], ", ".join(row["documents"]),
+			 moment(row["first_delivered"]), ", ".join(row["contains"]), ", ".join(row["supplier_lots"])]
+			for row in customer_devices(result)
+		],
+	)
 
 
 def direction_label(direction: str) -> str:

@@ -193,3 +193,70 @@ def serial_history(made: dict, used: dict) -> list[dict]:
 		for inspection in inspections.values()
 	]
 	return sorted(rows, key=lambda row: (row["posting_datetime"], row["direction"] != "In", row["voucher_no"]))
+
+
+def customer_devices(result: dict) -> list[dict]:
+	"""A customer's trace (backward from every lot and serial number delivered to it): one row per lot or
+	serial number with its UDI, deliveries and returns, whether it is still held, and what it contains —
+	every lot and serial number upstream of it, and the supplier lots among them: what a field action
+	letter lists per customer."""
+	nodes = {node["node"]: node for node in result["nodes"]}
+	made_from = defaultdict(set)
+	for link in result["edges"]:
+		made_from[link["to"]].add(link["from"])
+	supplier_of = {lot["node"]: supplier["supplier"] for supplier in result["suppliers"] for lot in supplier["lots"]}
+	first_delivered = {}
+	for row in result["movements"]:
+		if row["event"] == "Delivery" and row["node"] not in first_delivered:
+			first_delivered[row["node"]] = row["posting_datetime"]
+	rows = []
+	for delivered in customer_deliveries(result):
+		node = delivered["node"]
+		if not node:
+			continue
+		upstream = sorted(ancestors(node["node"], made_from) & set(nodes), key=lambda key: (nodes[key]["depth"], key))
+		rows.append(
+			{
+				"customer": delivered["customer"],
+				"customer_name": delivered["customer_name"],
+				"node": node["node"],
+				"name": node["name"],
+				"doctype": node["doctype"],
+				"item": node["item"],
+				"item_name": node["item_name"],
+				"lot": node["lot"],
+				"serial_no": node["serial_no"],
+				"udi": node["udi"],
+				"delivered_qty": delivered["delivered_qty"],
+				"returned_qty": delivered["returned_qty"],
+				"net_qty": delivered["net_qty"],
+				"return_status": return_status(delivered),
+				"documents": delivered["documents"],
+				"addresses": delivered["addresses"],
+				"first_delivered": first_delivered.get(node["node"]),
+				"contains": [nodes[key]["name"] for key in upstream if nodes[key]["doctype"] != "Work Order"],
+				"supplier_lots": [
+					f"{nodes[key]['supplier_lot']} ({supplier_of[key]})" if supplier_of.get(key) else nodes[key]["supplier_lot"]
+					for key in upstream if nodes[key]["supplier_lot"]
+				],
+			}
+		)
+	return sorted(rows, key=lambda row: (row["item"] or "", row["lot"] or "", row["name"]))
+
+
+def ancestors(key: str, made_from: dict) -> set[str]:
+	"""Every node a node was made from, at any level (cycles end)."""
+	found, pending = set(), [key]
+	while pending:
+		for parent in made_from[pending.pop()]:
+			if parent not in found:
+				found.add(parent)
+				pending.append(parent)
+	found.discard(key)
+	return found
+
+
+def return_status(delivered: dict) -> str:
+	if not delivered["returned_qty"]:
+		return _("Still Held")
+	return _("Returned") if delivered["net_qty"] <= 0 else _("Partly Returned")

@@ -6,7 +6,8 @@ goes into many products, a product is made from many lots — so a node's own br
 the first node that reached it level by level, and wherever else a link reaches it again it is a leaf
 marked as shown elsewhere: the tree has a row per link, not per path, and stays as large as the trace.
 Serial numbers of a traced batch sit under their batch. Nodes the kept links do not connect to the root
-(an item filter drops the nodes in between) sit under the root, with their depth.
+(an item filter drops the nodes in between) sit under the root, with their depth. A trace from a supplier,
+supplier lot or customer has that as its root, and the lots and serial numbers it stands for under it.
 """
 
 from collections import defaultdict
@@ -20,7 +21,11 @@ def trace_tree(result: dict) -> list[dict]:
 	branch is shown elsewhere."""
 	nodes = {node["node"]: node for node in result["nodes"]}
 	root = result["query"]["node"]
+	start = result["query"]["start"]
 	branches = branches_of(result, nodes, root)
+	if start["root"]:
+		nodes[root] = start["root"]
+		branches[root] = [(key, None) for key in start["nodes"] if key in nodes] + branches[root]
 	home = placements(root, branches)
 	for key in sorted(set(nodes) - set(home), key=lambda key: (nodes[key]["depth"], key)):
 		home[key] = root

@@ -24,6 +24,7 @@ from stdnum.iso7064 import mod_37_2, mod_37_36
 
 from medtrace.udi.identifiers import GS1_PI_MAX_LENGTH, validate_gs1_production_identifier
 from medtrace.udi.production_udi import validate_hibc_production_identifier
+from medtrace.utils.filters import checked_object
 
 RULE = "UDI Coding Rule"
 LOT, SERIAL = "Lot", "Serial No"
@@ -319,8 +320,7 @@ def preview_next_number(rule: str | dict) -> dict:
 	"""The rule form's live preview: the number the rule would make next today, without taking it, or why
 	the pattern is refused."""
 	frappe.has_permission(RULE, "read", throw=True)
-	values = frappe.parse_json(rule)
-	values["doctype"] = RULE
+	values = {**checked_object(rule, _(RULE)), "doctype": RULE}
 	doc = frappe.get_doc(values)
 	try:
 		validate_pattern(doc)

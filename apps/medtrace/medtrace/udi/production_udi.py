@@ -6,7 +6,7 @@ from frappe import _
 from frappe.query_builder import DocType
 from frappe.utils import getdate
 
-from medtrace.quality.audit_trail import db_update_tracked
+from medtrace.audit.audit_trail import db_update_tracked
 from medtrace.udi.identifiers import validate_gs1_production_identifier
 from medtrace.udi.udi_codes import ProductionIdentifiers, UDICodes, gs1_udi, hibc_udi
 from medtrace.utils.bundles import bundle_entries

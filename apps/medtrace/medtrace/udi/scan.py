@@ -15,6 +15,7 @@ from biip import ParseError, parse
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_messages import GS1Message
 from frappe import _
+from frappe.utils import getdate, strip_html
 
 from medtrace.udi.identifiers import HIBC_CHARSET, hibc_check_character, normalise_gtin, validate_gtin
 
@@ -61,8 +62,33 @@ def reject(message: str) -> None:
 @frappe.whitelist()
 def resolve_scan(scan: str) -> dict:
 	frappe.has_permission("UDI Device Identifier", "read", throw=True)
-	scanned = interpret_scan(scan)
-	return resolve_scanned_udi(scanned)
+	return resolve(scan)
+
+
+@frappe.whitelist()
+def scan_label(scan: str) -> dict:
+	"""UDI Scan's call: at a scanning station an unreadable label is one more result in a row of scans, answered
+	like the others, not an error dialog that takes the focus from the next scan."""
+	frappe.has_permission("UDI Device Identifier", "read", throw=True)
+	try:
+		return resolve(scan)
+	except frappe.ValidationError as error:
+		frappe.clear_last_message()
+		return {
+			"status": "unreadable",
+			"message": strip_html(str(error)),
+			"input_format": "",
+			"fields": [],
+			"warnings": [],
+		}
+
+
+def resolve(scan) -> dict:
+	"""A package label (SSCC, package UDI) resolves to the package and everything inside it
+	(medtrace.packaging.scan); any other label to its item, UDI-DI, lot and serial number."""
+	from medtrace.packaging.scan import resolve_package_scan
+
+	return resolve_package_scan(scan) or resolve_scanned_udi(interpret_scan(scan))
 
 
 def interpret_scan(scan) -> ScannedUDI:
@@ -271,6 +297,17 @@ def parse_date(value: str, date_format: str, context: str) -> datetime.date:
 		reject(_("The date in HIBC data {0} is not valid.").format(frappe.bold(context)))
 
 
+# What a scan's status tells the operator; only "resolved" means the label is complete and agrees with the record.
+SCAN_STATUSES = ("resolved", "incomplete", "mismatch", "partially resolved", "inconsistent", "unknown", "ambiguous")
+# The production identifiers a UDI-DI's label carries (its label_* checks), as the scan names them.
+LABEL_IDENTIFIERS = (
+	("label_lot", "lot", "a lot / batch number (AI 10)"),
+	("label_serial", "serial", "a serial number (AI 21)"),
+	("label_expiry_date", "expiry_date", "an expiry date (AI 17)"),
+	("label_manufacture_date", "manufacture_date", "a manufacturing date (AI 11)"),
+)
+
+
 def resolve_scanned_udi(scanned: ScannedUDI) -> dict:
 	if scanned.identifier:
 		return resolve_bare_identifier(scanned)
@@ -283,14 +320,19 @@ def resolve_scanned_udi(scanned: ScannedUDI) -> dict:
 		"serial_no": None,
 		"warnings": [],
 	}
+	device = None
 	if scanned.di:
-		device = frappe.db.get_value("UDI Device Identifier", scanned.di, ["name", "item", "status"], as_dict=True)
+		device = frappe.db.get_value(
+			"UDI Device Identifier", scanned.di,
+			["name", "item", "status", *(check for check, _key, _label in LABEL_IDENTIFIERS)], as_dict=True,
+		)
 		if not device:
 			return {**result, "status": "unknown", "message": _("UDI-DI {0} is not registered in MedTrace.").format(scanned.di)}
 		result.update(udi_device_identifier=device.name, item=device.item)
 		if device.status != "Released":
 			result["warnings"].append(_("UDI-DI {0} is {1}, not released.").format(device.name, _(device.status)))
 
+	disagreements = []
 	for doctype, value, key in (("Batch", scanned.lot, "batch"), ("Serial No", scanned.serial, "serial_no")):
 		if not value:
 			continue
@@ -308,36 +350,66 @@ def resolve_scanned_udi(scanned: ScannedUDI) -> dict:
 			}
 		result[key] = record.name
 		result["item"] = result["item"] or record.item
-		compare_dates(scanned, record, result["warnings"])
+		result["udi_device_identifier"] = result["udi_device_identifier"] or record.udi_device_identifier
+		disagreements += label_disagreements(scanned, record)
 
-	found_all = all(
-		result[key] for key, value in (("batch", scanned.lot), ("serial_no", scanned.serial)) if value
-	)
-	status = "resolved" if found_all and result["item"] else "partially resolved"
 	result["item_name"] = result["item"] and frappe.db.get_value("Item", result["item"], "item_name")
-	message = (
-		_("Resolved to {0}.").format(", ".join(filter(None, (result["item"], result["batch"], result["serial_no"]))))
-		if status == "resolved"
-		else _("Only part of the scan is known to MedTrace.")
-	)
-	return {**result, "status": status, "message": message}
+	found_all = all(result[key] for key, value in (("batch", scanned.lot), ("serial_no", scanned.serial)) if value)
+	if not (found_all and result["item"]):
+		return {**result, "status": "partially resolved", "message": _("Only part of the scan is known to MedTrace.")}
+	if disagreements:
+		return {
+			**result,
+			"status": "mismatch",
+			"message": _("The label disagrees with the record: {0} Check the label: it may be misprinted or not genuine.").format(
+				" ".join(disagreements)
+			),
+		}
+	missing = missing_label_identifiers(scanned, device)
+	if missing:
+		return {
+			**result,
+			"status": "incomplete",
+			"message": _("The label lacks {0}, which UDI-DI {1} requires on its label.").format(
+				", ".join(missing), device.name
+			),
+		}
+	return {
+		**result,
+		"status": "resolved",
+		"message": _("Resolved to {0}.").format(", ".join(filter(None, (result["item"], result["batch"], result["serial_no"])))),
+	}
+
+
+def missing_label_identifiers(scanned: ScannedUDI, device) -> list[str]:
+	"""The production identifiers the DI's label carries that the scanned label does not (only a label that
+	names its DI can be checked; a bare lot or serial number is not a label)."""
+	if not device or scanned.input_format == "identifier":
+		return []
+	return [_(label) for check, key, label in LABEL_IDENTIFIERS if device.get(check) and not getattr(scanned, key)]
 
 
 def find_record(doctype: str, name: str):
 	if not frappe.has_permission(doctype, "read"):
 		return None
-	fields = ["name", "item", "expiry_date"] if doctype == "Batch" else ["name", "item_code as item", "udi_expiry_date as expiry_date"]
+	fields = (
+		["name", "item", "expiry_date", "manufacturing_date as manufacture_date", "udi_device_identifier"]
+		if doctype == "Batch"
+		else ["name", "item_code as item", "udi_expiry_date as expiry_date", "udi_manufacture_date as manufacture_date", "udi_device_identifier"]
+	)
 	return frappe.db.get_value(doctype, name, fields, as_dict=True)
 
 
-def compare_dates(scanned: ScannedUDI, record, warnings: list) -> None:
-	"""A label whose expiry disagrees with the record points at a mislabel or counterfeit."""
-	if scanned.expiry_date and record.expiry_date and scanned.expiry_date != record.expiry_date:
-		warnings.append(
-			_("The label's expiry date {0} differs from {1} recorded for {2}.").format(
-				scanned.expiry_date, record.expiry_date, record.name
+def label_disagreements(scanned: ScannedUDI, record) -> list[str]:
+	"""A label whose dates disagree with the record points at a mislabel or counterfeit."""
+	disagreements = []
+	for key, label in (("expiry_date", _("expiry date")), ("manufacture_date", _("manufacturing date"))):
+		on_label, recorded = getattr(scanned, key), record.get(key)
+		if on_label and recorded and on_label != getdate(recorded):
+			disagreements.append(
+				_("The label's {0} {1} differs from {2} recorded for {3}.").format(label, on_label, recorded, record.name)
 			)
-		)
+	return disagreements
 
 
 def resolve_bare_identifier(scanned: ScannedUDI) -> dict:

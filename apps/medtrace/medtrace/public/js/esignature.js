@@ -1,10 +1,10 @@
-// Electronic signatures (medtrace/quality/esignature.py): the dialog every signed act uses, the signature
+// Electronic signatures (medtrace/signatures/esignature.py): the dialog every signed act uses, the signature
 // prompt of workflow actions whose transition names a meaning, and the signatures shown on the form.
 frappe.provide("medtrace.esignature");
 
 // Ask for the credentials and call `method` with them added to `args`. Resolves with the method's result.
 medtrace.esignature.sign = function ({ title, meaning, method, args }) {
-	return frappe.xcall("medtrace.quality.esignature.get_signing_status").then((status) => {
+	return frappe.xcall("medtrace.signatures.esignature.get_signing_status").then((status) => {
 		if (status.locked) {
 			frappe.throw(__("Electronic signing is locked for you after too many failed attempts. Ask a System Manager to unlock it."));
 		}
@@ -58,7 +58,7 @@ medtrace.esignature.has_signed_transitions = function (doctype) {
 
 medtrace.esignature.show_signatures = function (frm) {
 	frappe
-		.xcall("medtrace.quality.esignature.get_signatures", { doctype: frm.doctype, name: frm.doc.name })
+		.xcall("medtrace.signatures.esignature.get_signatures", { doctype: frm.doctype, name: frm.doc.name })
 		.then((signatures) => {
 			if (!signatures.length) return;
 			const rows = signatures
@@ -93,21 +93,26 @@ $(document).on("form-refresh", (event, frm) => {
 	frappe.ui.form.on(frm.doctype, "before_workflow_action", (frm) => {
 		const meaning = medtrace.esignature.signature_meaning(frm);
 		if (!meaning) return;
-		// The signed action replaces Frappe's call: the rejection below stops the form from making it again.
+		// The signed action replaces Frappe's call: Frappe's form makes its own call when this handler's promise
+		// settles, and logs an uncaught error when it is rejected (frappe/public/js/frappe/form/workflow.js), so
+		// the promise returned never settles, whether the user signed or closed the dialog.
 		frappe.dom.unfreeze();
-		return medtrace.esignature
+		medtrace.esignature
 			.sign({
 				title: __(frm.selected_workflow_action),
 				meaning,
 				method: "frappe.model.workflow.apply_workflow",
 				args: { doc: frm.doc, action: frm.selected_workflow_action },
 			})
-			.then((doc) => {
-				frappe.model.sync(doc);
-				frm.refresh();
-				frm.selected_workflow_action = null;
-				frm.script_manager.trigger("after_workflow_action");
-				return Promise.reject();
-			});
+			.then(
+				(doc) => {
+					frappe.model.sync(doc);
+					frm.refresh();
+					frm.selected_workflow_action = null;
+					frm.script_manager.trigger("after_workflow_action");
+				},
+				() => {}
+			);
+		return new Promise(() => {});
 	});
 });

@@ -7,7 +7,9 @@ frappe.ui.form.on("Integration Message", {
 		frm.page.set_indicator(__(frm.doc.status), indicator);
 		const documents = JSON.parse(frm.doc.created_documents || "[]");
 		if (documents.length) {
-			const links = documents.map(({ doctype, name }) => `${__(doctype)} ${frappe.utils.get_form_link(doctype, name, true)}`);
+			const links = documents.map(
+				({ doctype, name }) => `${__(doctype)} ${frappe.utils.get_form_link(doctype, name, true, frappe.utils.escape_html(name))}`
+			);
 			frm.set_intro(__("Created: {0}", [links.join(", ")]), "green");
 		}
 		if (["Failed", "Rejected"].includes(frm.doc.status)) {

@@ -7,6 +7,7 @@ from frappe.model.document import Document
 from frappe.model.workflow import get_workflow_name
 
 from medtrace.quality.change_control import apply_changes, assess_impact, validate_change
+from medtrace.signatures.signature_gate import writing_signature_evidence
 from medtrace.setup.permissions import QUALITY_APPROVER
 
 
@@ -114,7 +115,7 @@ class ChangeRequest(Document):
 		workflow = frappe.get_cached_doc("Workflow", get_workflow_name(self.doctype))
 		return next((state.update_value for state in workflow.states if state.state == transition.next_state), None)
 
-	# Approvals: each approver signs the workflow's Approve action (medtrace.quality.esignature.apply_workflow);
+	# Approvals: each approver signs the workflow's Approve action (medtrace.signatures.esignature.apply_workflow);
 	# the Change Request stays in review until the last approval it needs is signed.
 	def collect_signature(self, signature, transition) -> bool:
 		if signature.meaning != "Approved":
@@ -131,7 +132,8 @@ class ChangeRequest(Document):
 		)
 		# The workflow allowed the approver this action; editing the rest of the request is not theirs.
 		self.flags.ignore_permissions = True
-		self.save()
+		with writing_signature_evidence():
+			self.save()
 		pending = self.pending_approvals()
 		if pending:
 			frappe.msgprint(

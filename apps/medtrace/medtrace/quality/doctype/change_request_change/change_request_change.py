@@ -15,6 +15,7 @@ class ChangeRequestChange(Document):
 
 		applied_on: DF.Datetime | None
 		current_value: DF.SmallText | None
+		field_label: DF.Data | None
 		fieldname: DF.Data
 		new_value: DF.SmallText | None
 		parent: DF.Data

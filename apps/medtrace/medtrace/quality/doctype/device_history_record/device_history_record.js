@@ -4,7 +4,9 @@
 frappe.ui.form.on("Device History Record", {
 	refresh(frm) {
 		if (frm.doc.status === "Released") {
+			// Fields were drawn before this handler: drawn again read-only, tables lose Add Row and row editing.
 			frm.set_read_only();
+			frm.refresh_fields();
 			frm.disable_save();
 			medtrace.esignature.show_signatures(frm);
 		} else {

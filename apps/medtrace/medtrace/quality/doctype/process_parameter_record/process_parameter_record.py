@@ -43,9 +43,14 @@ class ProcessParameterRecord(Document):
 			frappe.throw(_("The lower specification limit {0} is above the upper limit {1}.").format(lower, upper))
 		self.item = self.resolve_item()
 		self.in_specification = is_within_limits(self.value, lower, upper)
-		refuse_change_to_released_record(
-			self.batch_no, self.serial_no, self.work_order, what=_("Process parameter {0}").format(self.parameter)
-		)
+		self.refuse_change_to_released_record()
+
+	def refuse_change_to_released_record(self):
+		"""A reading bound to a released DHR stays: neither changed where it is nor moved away from it."""
+		for record in filter(None, (self, self.get_doc_before_save())):
+			refuse_change_to_released_record(
+				record.batch_no, record.serial_no, record.work_order, what=_("Process parameter {0}").format(record.parameter)
+			)
 
 	def resolve_item(self) -> str | None:
 		if self.serial_no:
@@ -56,6 +61,11 @@ class ProcessParameterRecord(Document):
 
 	def on_update(self):
 		refresh_bound_dhrs(self.batch_no, self.serial_no, self.work_order)
+		before = self.get_doc_before_save()
+		binding = ("batch_no", "serial_no", "work_order")
+		if before and any(before.get(field) != self.get(field) for field in binding):
+			# The DHRs it moved away from no longer hold it.
+			refresh_bound_dhrs(before.batch_no, before.serial_no, before.work_order)
 
 	def on_trash(self):
 		refuse_change_to_released_record(

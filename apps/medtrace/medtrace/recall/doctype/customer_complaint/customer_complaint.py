@@ -93,7 +93,8 @@ class CustomerComplaint(Document):
 	def identify_scanned_device(self):
 		"""Fill item, UDI-DI, lot and serial number from the scan, as UDI Scan resolves it."""
 		result = resolve_scanned_udi(interpret_scan(self.scanned_udi))
-		if result["status"] != "resolved":
+		# A complaint needs the device, not a compliant label: a label lacking a date still names its lot.
+		if result["status"] not in ("resolved", "incomplete"):
 			problems = [result["message"], *result.get("warnings", [])]
 			frappe.throw(
 				_("The scanned UDI {0} does not identify a device MedTrace knows: {1}").format(

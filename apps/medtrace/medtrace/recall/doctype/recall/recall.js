@@ -8,6 +8,9 @@ const NOTIFIED_STATES = ["Notified", "In Progress", "Effectiveness Check"];
 frappe.ui.form.on("Recall", {
 	refresh(frm) {
 		show_unexplained_remainders(frm);
+		if ((frm.doc.affected_units || []).length && frappe.model.can_read("Package")) {
+			frm.add_custom_button(__("Packages to Pull"), () => show_packages_to_pull(frm));
+		}
 		if (frm.is_new() || frm.doc.status === "Closed" || !frm.perm[0].write) {
 			return;
 		}
@@ -41,7 +44,11 @@ frappe.ui.form.on("Recall", {
 		if ((frm.doc.scope || []).length) {
 			const first = frm.doc.scope[0];
 			frm.add_custom_button(__("Trace Explorer"), () => {
-				frappe.route_options = { identifier: first.serial_no || first.batch_no, direction: "forward" };
+				// A supplier notice is traced as the notice gives it: its first lot number, of its supplier.
+				const lot = frm.doc.trigger === "Supplier Notice" && first.supplier_lot;
+				frappe.route_options = lot
+					? { start_type: "supplier_lot", supplier_lot: lot, start_supplier: frm.doc.supplier, direction: "forward" }
+					: { identifier: first.serial_no || first.batch_no, direction: "forward" };
 				frappe.set_route("trace-explorer");
 			});
 		}
@@ -64,5 +71,40 @@ function call_and_reload(frm, method, describe) {
 	return frappe.xcall(method, { name: frm.doc.name }).then((result) => {
 		frappe.show_alert({ message: describe(result), indicator: "green" });
 		frm.reload_doc();
+	});
+}
+
+// Per warehouse and per customer, the outermost cases and pallets holding affected units: pulled whole when
+// intact, opened when broken open (medtrace.packaging.recall.packages_to_pull).
+function show_packages_to_pull(frm) {
+	frappe.xcall("medtrace.packaging.recall.packages_to_pull", { recall: frm.doc.name }).then((found) => {
+		const esc = frappe.utils.escape_html;
+		const link = (doctype, name) => `<a href="/app/${frappe.router.slug(doctype)}/${encodeURIComponent(name)}">${esc(name)}</a>`;
+		const rows = [];
+		for (const [place_type, places] of [["Warehouse", found.warehouses], ["Customer", found.customers]]) {
+			for (const [place, packages] of Object.entries(places)) {
+				for (const row of packages) {
+					rows.push(`<tr>
+						<td>${__(place_type)}: ${link(place_type, place)}</td>
+						<td>${link("Package", row.outer_package)}</td>
+						<td>${esc(row.sscc || "")}</td>
+						<td>${esc(__(row.packaging_level || ""))}</td>
+						<td class="text-right">${format_number(row.qty, null, Number.isInteger(row.qty) ? 0 : 3)}</td>
+						<td>${row.intact ? __("Pull whole") : `<span class="text-danger">${__("Broken open: pull the units")}</span>`}</td>
+					</tr>`);
+				}
+			}
+		}
+		const html = rows.length
+			? `<table class="table table-sm table-bordered mt-packages-to-pull">
+				<thead><tr><th>${__("Where")}</th><th>${__("Package")}</th><th>${__("SSCC")}</th><th>${__("Packaging Level")}</th>
+				<th>${__("Affected Qty")}</th><th>${__("Action")}</th></tr></thead><tbody>${rows.join("")}</tbody></table>`
+			: `<div class="text-muted">${__("No affected unit is in a package.")}</div>`;
+		const dialog = new frappe.ui.Dialog({
+			title: __("Packages to Pull"),
+			size: "extra-large",
+			fields: [{ fieldtype: "HTML", fieldname: "packages", options: html }],
+		});
+		dialog.show();
 	});
 }

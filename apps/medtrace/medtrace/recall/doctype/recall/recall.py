@@ -1,19 +1,22 @@
 # Copyright (c) 2026, MedTrace and contributors
 # For license information, please see license.txt
 
+from collections import defaultdict
+
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import flt, now_datetime, time_diff_in_seconds, today
+from frappe.utils import flt, getdate, now_datetime, time_diff_in_seconds, today
 
 from medtrace.recall.drill import accuracy, expected_identifiers, found_identifiers, trace_seconds
 from medtrace.recall.holds import place_holds, release_holds
 from medtrace.recall.mass_balance import timed_mass_balance
 from medtrace.recall.notifications import NOTIFICATION_FIELDS, notify_customers
-from medtrace.recall.scope import affected_population
+from medtrace.recall.scope import affected_population, lots_from_supplier_notice, supplier_lot_numbers
 from medtrace.traceability.trace_links import QTY_PRECISION
 
 SCOPED, CLOSED = "Scoped", "Closed"
+SUPPLIER_NOTICE = "Supplier Notice"
 
 
 class Recall(Document):
@@ -28,10 +31,13 @@ class Recall(Document):
 		from medtrace.recall.doctype.recall_customer.recall_customer import RecallCustomer
 		from medtrace.recall.doctype.recall_mass_balance.recall_mass_balance import RecallMassBalance
 		from medtrace.recall.doctype.recall_scope.recall_scope import RecallScope
+		from medtrace.recall.doctype.recall_unit_total.recall_unit_total import RecallUnitTotal
+		from medtrace.recall.doctype.recall_supplied_item.recall_supplied_item import RecallSuppliedItem
 
 		accounted_for_on: DF.Datetime | None
 		accounted_for_seconds: DF.Float
 		affected_units: DF.Table[RecallAffectedUnit]
+		all_units_accounted_for: DF.Check
 		back_trace_seconds: DF.Float
 		classification: DF.Literal["Class I", "Class II", "Class III", "Field Safety Corrective Action"]
 		customer_list_seconds: DF.Float
@@ -45,24 +51,28 @@ class Recall(Document):
 		mass_balance: DF.Table[RecallMassBalance]
 		mass_balance_seconds: DF.Float
 		reason: DF.SmallText
+		received_from: DF.Date | None
+		received_to: DF.Date | None
 		scope: DF.Table[RecallScope]
 		scope_seconds: DF.Float
 		scoped_on: DF.Datetime | None
 		status: DF.Literal["Draft", "Scoped", "Notified", "In Progress", "Effectiveness Check", "Closed"]
+		supplied_items: DF.TableMultiSelect[RecallSuppliedItem]
+		supplier: DF.Link | None
+		supplier_lots: DF.SmallText | None
+		supplier_lots_not_received: DF.SmallText | None
 		title: DF.Data
 		trigger: DF.Literal["Complaint", "Supplier Notice", "Internal Finding"]
 		trigger_doctype: DF.Link | None
 		trigger_reference: DF.DynamicLink | None
-		units_corrected: DF.Float
-		units_delivered: DF.Float
-		units_in_stock: DF.Float
-		units_returned: DF.Float
-		units_unaccounted: DF.Float
+		unit_totals: DF.Table[RecallUnitTotal]
 		workflow_state: DF.Link | None
 	# end: auto-generated types
 
 	def validate(self):
 		self.refuse_change_when_closed()
+		if self.supplier_notice_changed():
+			self.scope_from_supplier_notice()
 		self.validate_scope()
 		if self.has_value_changed("status") and self.status == SCOPED:
 			self.find_affected_population()
@@ -84,7 +94,7 @@ class Recall(Document):
 			release_holds(self.name)
 
 	def before_signing(self, transition):
-		"""Refusals before the signer is asked for a password (medtrace.quality.esignature.apply_workflow)."""
+		"""Refusals before the signer is asked for a password (medtrace.signatures.esignature.apply_workflow)."""
 		if transition.medtrace_signature_meaning == "Closed":
 			self.validate_accounted_for()
 
@@ -92,6 +102,51 @@ class Recall(Document):
 		before = self.get_doc_before_save()
 		if before and before.status == CLOSED:
 			frappe.throw(_("Recall {0} is closed and can no longer be changed.").format(self.name), title=_("Recall Closed"))
+
+	def is_supplier_notice(self) -> bool:
+		return self.trigger == SUPPLIER_NOTICE and bool(self.supplier)
+
+	def supplier_notice(self) -> tuple:
+		return (
+			self.trigger, self.supplier, tuple(supplier_lot_numbers(self.supplier_lots)), str(self.received_from or ""),
+			str(self.received_to or ""), tuple(sorted(row.item for row in self.supplied_items)),
+		)
+
+	def supplier_notice_changed(self) -> bool:
+		if not self.is_supplier_notice():
+			return False
+		before = self.get_doc_before_save()
+		return not before or before.supplier_notice() != self.supplier_notice()
+
+	def scope_from_supplier_notice(self):
+		"""Replace the scope rows found from the supplier notice with the lots it names now (a lot received
+		since, carrying one of its numbers, is in scope the next time); rows entered by hand stay."""
+		if not self.is_supplier_notice():
+			return
+		if not self.supplier_lots and not (self.received_from or self.received_to):
+			frappe.throw(
+				_("Name the supplier's lot numbers or the receipt dates the supplier notice covers."), title=_("Invalid Supplier Notice")
+			)
+		if self.received_from and self.received_to and getdate(self.received_from) > getdate(self.received_to):
+			frappe.throw(
+				_("The receipt dates end on {0}, before they start on {1}.").format(self.received_to, self.received_from),
+				title=_("Invalid Supplier Notice"),
+			)
+		found = lots_from_supplier_notice(
+			self.supplier, supplier_lot_numbers(self.supplier_lots), self.received_from, self.received_to,
+			[row.item for row in self.supplied_items],
+		)
+		if not found["rows"]:
+			frappe.throw(
+				_("No lot received from supplier {0} matches the supplier notice.").format(frappe.bold(self.supplier)),
+				title=_("Invalid Supplier Notice"),
+			)
+		found_here = {(row["batch_no"], row["serial_no"]) for row in found["rows"]}
+		by_hand = [row for row in self.scope if not row.from_supplier_notice and (row.batch_no, row.serial_no) not in found_here]
+		self.set("scope", [])
+		for row in found["rows"] + [row.as_dict() for row in by_hand]:
+			self.append("scope", {field: row.get(field) for field in ("batch_no", "serial_no", "supplier_lot", "from_supplier_notice")})
+		self.supplier_lots_not_received = "\n".join(found["not_received"]) or None
 
 	def validate_scope(self):
 		if not self.scope:
@@ -111,16 +166,20 @@ class Recall(Document):
 	def find_affected_population(self):
 		"""Fill the affected units and customers from the trace engine, keeping what customers already
 		acknowledged, returned or corrected."""
-		population = affected_population(self.scope)
+		if self.is_supplier_notice():
+			self.scope_from_supplier_notice()
+			self.validate_scope()
+		population = affected_population(self.scope, self.name)
 		self.set("affected_units", population["units"])
-		tracked = {row.customer: row for row in self.customers}
+		tracked = {(row.customer, row.stock_uom): row for row in self.customers}
 		self.set("customers", [])
-		for customer, units in population["customers"].items():
-			row = tracked.get(customer)
+		for (customer, uom), units in population["customers"].items():
+			row = tracked.get((customer, uom))
 			self.append(
 				"customers",
 				{
 					"customer": customer,
+					"stock_uom": uom,
 					"units_delivered": units,
 					"acknowledged": row.acknowledged if row else 0,
 					"acknowledged_on": row.acknowledged_on if row else None,
@@ -154,7 +213,7 @@ class Recall(Document):
 			self.drill_unexpected = "\n".join(sorted(found - expected)) or None
 		else:
 			self.drill_accuracy, self.drill_missed, self.drill_unexpected = 0, None, None
-		accounted_for = not flt(self.units_unaccounted) and all(row.acknowledged for row in self.customers)
+		accounted_for = self.all_units_accounted_for and all(row.acknowledged for row in self.customers)
 		if self.scoped_on and not self.accounted_for_on and accounted_for:
 			self.accounted_for_on = now_datetime()
 			self.accounted_for_seconds = time_diff_in_seconds(self.accounted_for_on, self.scoped_on)
@@ -165,8 +224,10 @@ class Recall(Document):
 				frappe.throw(_("Customer {0}: units returned and corrected cannot be negative.").format(frappe.bold(row.customer)))
 			if flt(row.units_returned) + flt(row.units_corrected) > flt(row.units_delivered):
 				frappe.throw(
-					_("Customer {0}: {1} units returned or corrected, but only {2} were delivered.").format(
-						frappe.bold(row.customer), as_units(flt(row.units_returned) + flt(row.units_corrected)), as_units(row.units_delivered)
+					_("Customer {0}: {1} returned or corrected, but only {2} were delivered.").format(
+						frappe.bold(row.customer),
+						as_units(flt(row.units_returned) + flt(row.units_corrected), row.stock_uom),
+						as_units(row.units_delivered, row.stock_uom),
 					)
 				)
 			if row.acknowledged and not row.acknowledged_on:
@@ -174,15 +235,30 @@ class Recall(Document):
 			row.units_unaccounted = round(flt(row.units_delivered) - flt(row.units_returned) - flt(row.units_corrected), QTY_PRECISION)
 
 	def update_accounting(self):
-		self.units_in_stock = round(sum(flt(row.qty_in_stock) for row in self.affected_units), QTY_PRECISION)
-		for total in ("units_delivered", "units_returned", "units_corrected", "units_unaccounted"):
-			self.set(total, round(sum(flt(row.get(total)) for row in self.customers), QTY_PRECISION))
+		"""The recall's units per unit of measure: summed within a unit, never across units."""
+		totals = defaultdict(lambda: dict.fromkeys(("qty_in_stock", "qty_delivered", "qty_returned", "qty_corrected", "qty_unaccounted"), 0.0))
+		for row in self.affected_units:
+			totals[row.stock_uom]["qty_in_stock"] += flt(row.qty_in_stock)
+		for row in self.customers:
+			for total in ("delivered", "returned", "corrected", "unaccounted"):
+				totals[row.stock_uom][f"qty_{total}"] += flt(row.get(f"units_{total}"))
+		self.set(
+			"unit_totals",
+			[
+				{"stock_uom": uom, **{field: round(qty, QTY_PRECISION) for field, qty in quantities.items()}}
+				for uom, quantities in sorted(totals.items(), key=lambda total: total[0] or "")
+				if any(quantities.values())
+			],
+		)
+		self.all_units_accounted_for = int(not any(flt(row.units_unaccounted) > 0 for row in self.customers))
 
 	def validate_accounted_for(self):
 		if not self.scoped_on:
 			frappe.throw(_("Recall {0} was never scoped: its affected units are unknown.").format(self.name), title=_("Recall Not Accounted For"))
 		unaccounted = [
-			_("{0}: {1}").format(row.customer, as_units(row.units_unaccounted)) for row in self.customers if flt(row.units_unaccounted) > 0
+			_("{0}: {1}").format(row.customer, as_units(row.units_unaccounted, row.stock_uom))
+			for row in self.customers
+			if flt(row.units_unaccounted) > 0
 		]
 		if unaccounted:
 			frappe.throw(
@@ -197,9 +273,9 @@ class Recall(Document):
 			)
 
 
-def as_units(qty) -> str:
-	"""A quantity as people count units: 2, not 2.0."""
-	return f"{flt(qty):g}"
+def as_units(qty, uom: str | None = None) -> str:
+	"""A quantity as people count units, with its unit: 2 Nos, not 2.0."""
+	return f"{flt(qty):g} {_(uom)}" if uom else f"{flt(qty):g}"
 
 
 @frappe.whitelist(methods=["POST"])

@@ -26,5 +26,6 @@ class RecallAffectedUnit(Document):
 		qty_in_stock: DF.Float
 		qty_returned: DF.Float
 		serial_no: DF.Link | None
+		stock_uom: DF.Link | None
 		warehouse: DF.Link | None
 	# end: auto-generated types

@@ -23,6 +23,7 @@ class RecallCustomer(Document):
 		parent: DF.Data
 		parentfield: DF.Data
 		parenttype: DF.Data
+		stock_uom: DF.Link | None
 		units_corrected: DF.Float
 		units_delivered: DF.Float
 		units_returned: DF.Float

@@ -14,9 +14,11 @@ class RecallScope(Document):
 		from frappe.types import DF
 
 		batch_no: DF.Link | None
+		from_supplier_notice: DF.Check
 		item: DF.Link | None
 		parent: DF.Data
 		parentfield: DF.Data
 		parenttype: DF.Data
 		serial_no: DF.Link | None
+		supplier_lot: DF.Data | None
 	# end: auto-generated types

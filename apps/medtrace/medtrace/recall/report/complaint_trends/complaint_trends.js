@@ -9,7 +9,8 @@ frappe.query_reports["Complaint Trends"] = {
 		{ fieldname: "udi_device_identifier", label: __("UDI-DI"), fieldtype: "Link", options: "UDI Device Identifier" },
 	],
 	formatter(value, row, column, data, default_formatter) {
-		value = default_formatter(value, row, column, data);
+		// Frappe's Data formatter prints the value as markup: a lot number as a complaint recorded it is text.
+		value = default_formatter(column.fieldtype === "Data" ? frappe.utils.escape_html(value) : value, row, column, data);
 		// A UDI-DI's row totals its lots' rows below it.
 		return data && !data.indent ? `<b>${value}</b>` : value;
 	},

@@ -8,28 +8,32 @@ from collections import Counter, defaultdict
 
 import frappe
 from frappe import _
-from frappe.utils import add_months, formatdate, get_first_day, getdate, today
+from frappe.utils import add_months, formatdate, get_first_day, getdate
+
+from medtrace.utils.filters import EARLIEST_DAY, checked_date, checked_name, refuse
 
 CHARTED_DEVICES = 10
+# A column each.
+MAX_MONTHS = 120
 
 
 def execute(filters=None):
 	filters = frappe._dict(filters or {})
-	to_date = getdate(filters.to_date or today())
-	from_date = getdate(filters.from_date or add_months(get_first_day(to_date), -11))
+	to_date = checked_date(filters.to_date, _("To Date")) or getdate()
+	from_date = checked_date(filters.from_date, _("From Date")) or max(add_months(get_first_day(to_date), -11), EARLIEST_DAY)
 	if from_date > to_date:
-		frappe.throw(_("From Date {0} is after To Date {1}.").format(formatdate(from_date), formatdate(to_date)))
+		refuse(_("From Date {0} is after To Date {1}.").format(formatdate(from_date), formatdate(to_date)))
 	months = months_between(from_date, to_date)
 	rows = trend_rows(complaints(filters, from_date, to_date), months)
 	return columns(months), rows, None, chart(rows, months)
 
 
 def months_between(from_date, to_date) -> list:
-	months, month = [], get_first_day(from_date)
-	while month <= to_date:
-		months.append(month)
-		month = add_months(month, 1)
-	return months
+	first = get_first_day(from_date)
+	count = (to_date.year - first.year) * 12 + to_date.month - first.month + 1
+	if count > MAX_MONTHS:
+		refuse(_("The report shows a column per month: choose at most {0} months, not {1}.").format(MAX_MONTHS, count))
+	return [add_months(first, offset) for offset in range(count)]
 
 
 def month_key(date) -> str:
@@ -39,9 +43,9 @@ def month_key(date) -> str:
 def complaints(filters, from_date, to_date) -> list[dict]:
 	"""The complaints the user may read, received in the date range."""
 	conditions = {"received_on": ("between", [from_date, to_date])}
-	for field in ("item", "udi_device_identifier"):
-		if filters.get(field):
-			conditions[field] = filters[field]
+	for field, label in (("item", _("Item")), ("udi_device_identifier", _("UDI-DI"))):
+		if value := checked_name(filters.get(field), label):
+			conditions[field] = value
 	return frappe.get_list(
 		"Customer Complaint",
 		filters=conditions,

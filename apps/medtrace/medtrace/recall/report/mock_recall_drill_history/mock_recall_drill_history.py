@@ -8,7 +8,9 @@ import frappe
 from frappe import _
 from frappe.query_builder import DocType
 from frappe.query_builder.functions import Count
-from frappe.utils import add_days, getdate, today
+from frappe.utils import add_days
+
+from medtrace.utils.filters import checked_period
 
 TIMINGS = (
 	("back_trace_seconds", "Back Trace Time (s)"),
@@ -25,12 +27,12 @@ CHART_LINES = (
 )
 
 
+DEFAULT_DAYS = 365
+
+
 def execute(filters=None):
 	filters = frappe._dict(filters or {})
-	to_date = getdate(filters.to_date or today())
-	from_date = getdate(filters.from_date or add_days(to_date, -364))
-	if from_date > to_date:
-		frappe.throw(_("From Date {0} is after To Date {1}.").format(from_date, to_date))
+	from_date, to_date = checked_period(filters, DEFAULT_DAYS)
 	rows = drills(from_date, to_date)
 	return columns(), rows, None, chart(rows)
 
@@ -90,5 +92,6 @@ def chart(rows: list[dict]) -> dict:
 				{"name": _(label), "values": [round((row[field] or 0) * 1000) for row in rows]} for field, label in CHART_LINES
 			],
 		},
-		"type": "line",
+		# One group of bars per drill: drills are events, not a continuous series, and one drill is drawn too.
+		"type": "bar",
 	}

@@ -1,6 +1,7 @@
-// Trace Explorer: scan or type a UDI, lot or serial number and see where it came from (backward) or where it
-// went (forward) — the genealogy as a collapsible tree, a timeline and the tables of the trace — then
-// download the same trace as XLSX, CSV or a PDF evidence report (medtrace.traceability.export).
+// Trace Explorer: scan or type a UDI, lot or serial number — or choose a supplier, a customer, or type or scan
+// a supplier's lot number — and see where it came from (backward) or where it went (forward): the genealogy
+// as a collapsible tree, a timeline and the tables of the trace; then download the same trace as XLSX, CSV,
+// a PDF evidence report or an EPCIS 2.0 document (medtrace.traceability.export).
 frappe.pages["trace-explorer"].on_page_load = function (wrapper) {
 	const page = frappe.ui.make_app_page({
 		parent: wrapper,
@@ -19,6 +20,15 @@ frappe.provide("medtrace");
 // Rows rendered at once under one node, and per table: the downloads hold everything.
 const MT_SHOWN_AT_ONCE = 200;
 const MT_TABLE_ROWS = 500;
+// The form field holding what each start type traces from, and the direction it is usually traced in.
+const MT_STARTS = {
+	identifier: { field: "identifier", direction: null },
+	supplier: { field: "start_supplier", direction: "forward" },
+	supplier_lot: { field: "supplier_lot", direction: "forward" },
+	customer: { field: "start_customer", direction: "backward" },
+};
+// Start "doctypes" that are no record to link to.
+const MT_NOT_RECORDS = ["Supplier Lot", "Recall"];
 
 medtrace.TraceExplorer = class TraceExplorer {
 	constructor(page) {
@@ -37,11 +47,47 @@ medtrace.TraceExplorer = class TraceExplorer {
 			body: $form,
 			fields: [
 				{
+					fieldtype: "Select",
+					fieldname: "start_type",
+					label: __("Trace From"),
+					options: [
+						{ value: "identifier", label: __("Lot, Serial No or UDI") },
+						{ value: "supplier", label: __("Supplier") },
+						{ value: "supplier_lot", label: __("Supplier Lot") },
+						{ value: "customer", label: __("Customer") },
+					],
+					default: "identifier",
+					change: () => this.start_type_changed(),
+				},
+				{ fieldtype: "Column Break" },
+				{
 					fieldtype: "Data",
 					fieldname: "identifier",
 					label: __("Lot, Serial No or UDI"),
 					placeholder: __("Scan a label or type a lot or serial number"),
-					reqd: 1,
+					depends_on: "eval:doc.start_type==='identifier'",
+				},
+				{
+					fieldtype: "Data",
+					fieldname: "supplier_lot",
+					label: __("Supplier Lot"),
+					placeholder: __("Scan the supplier's label or type its lot number"),
+					depends_on: "eval:doc.start_type==='supplier_lot'",
+				},
+				{
+					fieldtype: "Link",
+					fieldname: "start_supplier",
+					label: __("Supplier"),
+					options: "Supplier",
+					depends_on: "eval:['supplier', 'supplier_lot'].includes(doc.start_type)",
+					description: __("For a supplier lot: only the lots received from this supplier."),
+				},
+				{
+					fieldtype: "Link",
+					fieldname: "start_customer",
+					label: __("Customer"),
+					options: "Customer",
+					depends_on: "eval:doc.start_type==='customer'",
 				},
 				{ fieldtype: "Column Break" },
 				{
@@ -56,6 +102,16 @@ medtrace.TraceExplorer = class TraceExplorer {
 				},
 				{ fieldtype: "Column Break" },
 				{ fieldtype: "Int", fieldname: "depth", label: __("Depth"), default: 10 },
+				{
+					fieldtype: "Section Break",
+					label: __("Receipts"),
+					depends_on: "eval:['supplier', 'supplier_lot'].includes(doc.start_type)",
+				},
+				{ fieldtype: "Date", fieldname: "received_from", label: __("Received From") },
+				{ fieldtype: "Column Break" },
+				{ fieldtype: "Date", fieldname: "received_to", label: __("Received To") },
+				{ fieldtype: "Column Break" },
+				{ fieldtype: "Link", fieldname: "supplied_item", label: __("Item Received"), options: "Item" },
 				{ fieldtype: "Section Break", label: __("Filters"), collapsible: 1 },
 				{ fieldtype: "Date", fieldname: "from_date", label: __("From Date") },
 				{ fieldtype: "Column Break" },
@@ -67,20 +123,29 @@ medtrace.TraceExplorer = class TraceExplorer {
 			],
 		});
 		this.form.make();
-		const $input = this.form.get_field("identifier").$input;
-		$input.addClass("input-lg").attr("autocomplete", "off");
-		$input.on("keydown", (event) => {
-			// Scanners sending FNC1 as Ctrl+] would otherwise lose the GS1 group separator.
-			if (event.ctrlKey && event.key === "]") {
-				event.preventDefault();
-				$input.val($input.val() + "\x1d");
-			}
-			if (event.key === "Enter") {
-				event.preventDefault();
-				this.trace();
-			}
-		});
-		setTimeout(() => $input.focus(), 300);
+		for (const fieldname of ["identifier", "supplier_lot"]) {
+			const $input = this.form.get_field(fieldname).$input;
+			$input.addClass("input-lg").attr("autocomplete", "off");
+			$input.on("keydown", (event) => {
+				// Scanners sending FNC1 as Ctrl+] would otherwise lose the GS1 group separator.
+				if (event.ctrlKey && event.key === "]") {
+					event.preventDefault();
+					$input.val($input.val() + "\x1d");
+				}
+				if (event.key === "Enter") {
+					event.preventDefault();
+					this.trace();
+				}
+			});
+		}
+		setTimeout(() => this.form.get_field("identifier").$input.focus(), 300);
+	}
+
+	start_type_changed() {
+		const start = MT_STARTS[this.form.get_value("start_type")] || MT_STARTS.identifier;
+		if (start.direction) this.form.set_value("direction", start.direction);
+		const $input = this.form.get_field(start.field).$input;
+		setTimeout(() => $input && $input.focus(), 100);
 	}
 
 	make_actions() {
@@ -89,6 +154,7 @@ medtrace.TraceExplorer = class TraceExplorer {
 			[__("XLSX"), "xlsx"],
 			[__("CSV"), "csv"],
 			[__("PDF Evidence Report"), "pdf"],
+			[__("EPCIS 2.0"), "jsonld"],
 		]) {
 			this.page.add_inner_button(label, () => this.download(file_format));
 		}
@@ -96,19 +162,24 @@ medtrace.TraceExplorer = class TraceExplorer {
 
 	take_route_options() {
 		const options = frappe.route_options;
-		if (!options || !options.identifier) return;
+		if (!options || !Object.values(MT_STARTS).some((start) => options[start.field])) return;
 		frappe.route_options = null;
 		Promise.resolve(this.form.set_values(options)).then(() => this.trace());
 	}
 
 	arguments() {
 		const values = this.form.get_values(true);
+		const start_type = values.start_type || "identifier";
 		const args = {
-			identifier: (values.identifier || "").trim(),
+			identifier: (values[MT_STARTS[start_type].field] || "").trim(),
 			direction: values.direction || "backward",
 			depth: values.depth || 10,
 		};
-		for (const field of ["from_date", "to_date", "item", "customer"]) {
+		if (start_type !== "identifier") args.start_type = start_type;
+		if (start_type === "supplier_lot" && values.start_supplier) args.supplier = values.start_supplier;
+		const fields = ["from_date", "to_date", "item", "customer"];
+		if (["supplier", "supplier_lot"].includes(start_type)) fields.push("received_from", "received_to", "supplied_item");
+		for (const field of fields) {
 			if (values[field]) args[field] = values[field];
 		}
 		return args;
@@ -117,7 +188,14 @@ medtrace.TraceExplorer = class TraceExplorer {
 	trace() {
 		const args = this.arguments();
 		if (!args.identifier) {
-			frappe.msgprint(__("Enter or scan a lot, serial number or UDI to trace."));
+			frappe.msgprint(
+				{
+					identifier: __("Enter or scan a lot, serial number or UDI to trace."),
+					supplier: __("Choose the supplier to trace from."),
+					supplier_lot: __("Enter or scan the supplier's lot number to trace."),
+					customer: __("Choose the customer to trace from."),
+				}[args.start_type || "identifier"]
+			);
 			return;
 		}
 		this.$result.html(`<div class="text-muted mt-4">${__("Tracing…")}</div>`);
@@ -135,7 +213,7 @@ medtrace.TraceExplorer = class TraceExplorer {
 	download(file_format) {
 		const args = this.traced_with || this.arguments();
 		if (!args.identifier) {
-			frappe.msgprint(__("Trace a lot, serial number or UDI first."));
+			frappe.msgprint(__("Trace something first."));
 			return;
 		}
 		const query = new URLSearchParams({ ...args, file_format }).toString();
@@ -146,7 +224,7 @@ medtrace.TraceExplorer = class TraceExplorer {
 		this.result = null;
 		this.$result.html(
 			`<div class="text-muted mt-4">${__(
-				"Scan or type a lot, serial number or UDI, choose backward or forward, and press Trace."
+				"Scan or type a lot, serial number or UDI — or choose a supplier, a supplier lot or a customer — choose backward or forward, and press Trace."
 			)}</div>`
 		);
 	}
@@ -156,6 +234,7 @@ medtrace.TraceExplorer = class TraceExplorer {
 		this.nodes = Object.fromEntries(result.nodes.map((node) => [node.node, node]));
 		this.$result.empty();
 		this.$result.append(this.summary_html(result));
+		this.$result.append(this.start_section(result));
 		this.make_tree(result);
 		this.$result.append(this.timeline_html(result));
 		for (const section of [
@@ -169,6 +248,35 @@ medtrace.TraceExplorer = class TraceExplorer {
 		]) {
 			this.$result.append(section);
 		}
+		this.show_packages(result);
+	}
+
+	// The cases and pallets holding what was traced: asked for after the trace, as it is a second query.
+	show_packages(result) {
+		if (!result.nodes.length || !frappe.model.can_read("Package")) return;
+		const $section = $("<div></div>").appendTo(this.$result);
+		const nodes = result.nodes.map((node) => node.node);
+		frappe.xcall("medtrace.packaging.recall.packages_holding", { nodes }).then((packed) => {
+			if (this.result !== result) return;
+			$section.replaceWith(this.packages_table(packed.packages));
+		});
+	}
+
+	packages_table(packages) {
+		return this.table(
+			__("Packages"),
+			[__("Package"), __("Packed In"), __("Outer SSCC"), __("Status"), __("Warehouse / Customer"), __("Intact"), __("Qty"), __("Lots / Serial Nos")],
+			packages.map((row) => [
+				this.link("Package", row.package),
+				row.path.slice(1).map((name) => this.link("Package", name)).join(" → "),
+				this.text(row.sscc),
+				__(row.status),
+				row.customer ? this.link("Customer", row.customer) : this.link("Warehouse", row.warehouse),
+				row.intact ? __("Yes") : `<span class="text-danger">${__("Broken open")}</span>`,
+				this.qty(row.qty),
+				row.units.map((unit) => this.text(unit)).join(", "),
+			])
+		);
 	}
 
 	// Formatting
@@ -177,6 +285,10 @@ medtrace.TraceExplorer = class TraceExplorer {
 		if (!name) return "";
 		const text = frappe.utils.escape_html(label || name);
 		return `<a href="/app/${frappe.router.slug(doctype)}/${encodeURIComponent(name)}">${text}</a>`;
+	}
+
+	record_link(doctype, name) {
+		return MT_NOT_RECORDS.includes(doctype) ? this.text(name) : this.link(doctype, name);
 	}
 
 	node_link(key) {
@@ -254,7 +366,11 @@ medtrace.TraceExplorer = class TraceExplorer {
 			<div class="flex justify-between align-center flex-wrap">
 				<div>
 					<div class="text-muted small">${__(query.doctype)}</div>
-					<div class="h4 mb-1">${this.link(query.doctype, query.name)}</div>
+					<div class="h4 mb-1">${this.record_link(query.doctype, query.name)}${
+						query.start.label && query.start.label !== query.name
+							? ` <span class="text-muted small">${this.text(query.start.label)}</span>`
+							: ""
+					}</div>
 					<div class="text-muted small">${__("Identifier")}: <code>${this.text(query.identifier.replace(/\x1d/g, "<GS>"))}</code></div>
 				</div>
 				<div class="mt-trace-figures">
@@ -271,6 +387,44 @@ medtrace.TraceExplorer = class TraceExplorer {
 			])}${chosen.length ? " " + __("Filters") + ": " + chosen.join(" · ") : ""}</div>
 			${truncated}
 		</div>`;
+	}
+
+	// What a supplier, supplier lot or customer stood for: the lots received, with whom from; a customer's
+	// devices are the Customer Devices report.
+	start_section(result) {
+		const start = result.query.start;
+		if (start.start_type === "customer") {
+			const $card = this.card(__("Customer Devices"), "", start.nodes.length);
+			$(`<a role="button">${__("Open the Customer Devices report: lot, serial, UDI, deliveries, returns and contents of each.")}</a>`)
+				.on("click", () => frappe.set_route("query-report", "Customer Devices", { customer: start.name }))
+				.appendTo($card.find(".mt-trace-section-body"));
+			return $card;
+		}
+		if (!start.candidates.length) return "";
+		const ambiguous = start.ambiguous ? `<div class="alert alert-warning">${this.text(start.message)}</div>` : "";
+		const receipts = [
+			start.supplier && `${__("Supplier")}: ${this.link("Supplier", start.supplier)}`,
+			(start.received_from || start.received_to) &&
+				`${__("Received")}: ${this.text(start.received_from || "…")} – ${this.text(start.received_to || "…")}`,
+			start.supplied_items.length && `${__("Item Received")}: ${this.text(start.supplied_items.join(", "))}`,
+		].filter(Boolean);
+		const $card = this.table(
+			__("Starting Lots and Serial Nos"),
+			[__("Lot / Serial No"), __("Item"), __("Supplier Lot"), __("Supplier"), __("Received Qty"), __("First Received"), __("Receipts")],
+			start.candidates.map((row) => [
+				this.link(row.doctype, row.name),
+				`${this.link("Item", row.item)}<div class="text-muted small">${this.text(row.item_name)}</div>`,
+				this.text(row.supplier_lot),
+				this.link("Supplier", row.supplier),
+				this.qty(row.received_qty),
+				row.first_received ? frappe.datetime.str_to_user(row.first_received) : "",
+				row.receipts.map((name) => this.link("Purchase Receipt", name)).join(", "),
+			])
+		);
+		$card.find(".mt-trace-section-body").prepend(
+			ambiguous + (receipts.length ? `<div class="text-muted small mb-2">${receipts.join(" · ")}</div>` : "")
+		);
+		return $card;
 	}
 
 	figure(value, label) {
@@ -292,6 +446,11 @@ medtrace.TraceExplorer = class TraceExplorer {
 		for (const node of result.nodes) {
 			const batch = node.doctype === "Serial No" && node.lot ? `Batch::${node.lot}` : null;
 			if (node.node !== root && batch && this.nodes[batch]) add(batch, node.node, null);
+		}
+		// A supplier, supplier lot or customer: the lots and serial numbers it stands for hang under it.
+		if (result.query.start.root) {
+			this.nodes[root] = result.query.start.root;
+			branches[root] = result.query.start.nodes.filter((key) => this.nodes[key]).map((key) => ({ key, link: null }));
 		}
 		const home = { [root]: null };
 		let level = [root];
@@ -368,14 +527,14 @@ medtrace.TraceExplorer = class TraceExplorer {
 			<div class="mt-tree-row">
 				<div class="mt-tree-name" style="padding-left: ${indent * 18}px">
 					${toggle}
-					<span>${this.link(node.doctype, node.name)}</span>
+					<span>${this.record_link(node.doctype, node.name)}</span>
 					<span class="mt-tree-type">${__(node.doctype)}</span> ${elsewhere}
 					${lot}
 				</div>
 				<div class="mt-tree-item">${this.link("Item", node.item)}<div class="text-muted small">${this.text(node.item_name)}</div></div>
 				<div class="mt-tree-udi"><code title="${this.text(node.udi)}">${this.text(node.udi)}</code></div>
 				<div class="mt-tree-qty">${this.qty(node.qty, node.uom)}</div>
-				<div class="mt-tree-depth">${node.depth}</div>
+				<div class="mt-tree-depth">${node.depth === null ? "" : node.depth}</div>
 				<div class="mt-tree-doc">${doc}</div>
 				<div class="mt-tree-qty">${link ? this.qty(link.attributed_qty) : ""}</div>
 			</div>

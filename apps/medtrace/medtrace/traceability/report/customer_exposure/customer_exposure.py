@@ -1,19 +1,20 @@
 # Copyright (c) 2026, MedTrace and contributors
 # For license information, please see license.txt
 
-"""Customer Exposure: which customers received a lot or anything made from it, how much net of returns,
-on which delivery notes and returns, shipped where — the list a field action starts from."""
+"""Customer Exposure: which customers received a lot (or the lots of a supplier lot or of a supplier) or
+anything made from it, how much net of returns, on which delivery notes and returns, shipped where — the
+list a field action starts from."""
 
 import frappe
 from frappe import _
 
-from medtrace.traceability.api import trace_for_report
+from medtrace.traceability.api import SUPPLIER_STARTS, trace_for_report
 from medtrace.traceability.trace_views import customer_deliveries, report_columns
 
 
 def execute(filters=None):
 	filters = frappe._dict(filters or {})
-	result = trace_for_report("Batch", filters.batch, "forward", filters)
+	result = trace_for_report("Batch", filters.batch, "forward", filters, other_starts=SUPPLIER_STARTS)
 	rows = [
 		{
 			"customer": row["customer"],

@@ -9,15 +9,16 @@ import math
 import frappe
 from frappe import _
 from frappe.query_builder import DocType
-from frappe.utils import add_days, getdate, today
+from frappe.utils import add_days, getdate
+
+from medtrace.utils.filters import checked_period
+
+DEFAULT_DAYS = 30
 
 
 def execute(filters=None):
 	filters = frappe._dict(filters or {})
-	to_date = getdate(filters.to_date or today())
-	from_date = getdate(filters.from_date or add_days(to_date, -29))
-	if from_date > to_date:
-		frappe.throw(_("From Date {0} is after To Date {1}.").format(from_date, to_date))
+	from_date, to_date = checked_period(filters, DEFAULT_DAYS)
 	rows = daily_percentiles(from_date, to_date)
 	return columns(), rows, None, chart(rows)
 
@@ -65,5 +66,6 @@ def chart(rows: list[dict]) -> dict:
 				{"name": _("p95 (ms)"), "values": [row["p95_ms"] for row in rows]},
 			],
 		},
-		"type": "line",
+		# A line needs two points: a single day is drawn as bars (a one-point line draws nothing).
+		"type": "line" if len(rows) > 1 else "bar",
 	}

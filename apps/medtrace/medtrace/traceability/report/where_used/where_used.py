@@ -1,8 +1,9 @@
 # Copyright (c) 2026, MedTrace and contributors
 # For license information, please see license.txt
 
-"""Where-Used: the lots and serial numbers a component lot went into, at every level, with how much of the
-component each holds (the quantities the trace links attribute, carried level by level)."""
+"""Where-Used: the lots and serial numbers a component lot (or the lots of a supplier lot) went into, at
+every level, with how much of the component each holds (the quantities the trace links attribute, carried
+level by level)."""
 
 import frappe
 from frappe import _
@@ -14,10 +15,10 @@ from medtrace.traceability.trace_views import component_quantities, node_cells, 
 def execute(filters=None):
 	filters = frappe._dict(filters or {})
 	# The item filter chooses the products shown; the trace passes through every item to carry the quantities.
-	result = trace_for_report("Batch", filters.batch, "forward", {**filters, "item": None})
+	result = trace_for_report("Batch", filters.batch, "forward", {**filters, "item": None}, other_starts=("supplier_lot",))
 	held = component_quantities(result)
 	consumed = {link["from"] for link in result["edges"]}
-	component = next(node for node in result["nodes"] if node["node"] == result["query"]["node"])
+	component = next(node for node in result["nodes"] if node["node"] in result["query"]["start"]["nodes"])
 	rows = []
 	for node in result["nodes"]:
 		end_product = node["node"] not in consumed

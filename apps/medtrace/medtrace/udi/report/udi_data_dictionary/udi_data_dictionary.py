@@ -13,7 +13,7 @@ import frappe
 from frappe import _, _lt
 from frappe.model import no_value_fields
 
-from medtrace.quality.audit_trail import medtrace_modules
+from medtrace.audit.audited import medtrace_modules
 
 MEDTRACE_DOCTYPE = "MedTrace Doctype"
 MEDTRACE_CUSTOM_FIELD = "MedTrace Custom Field"
