@@ -147,3 +147,18 @@ def test_what_cannot_be_received_is_refused_at_once_and_makes_nothing(web_server
 	assert status == 417 and refusal in server_message(body), body
 	frappe.db.rollback()
 	assert not frappe.db.exists("Batch", lot)
+
+
+def test_cbv_uris_a_possessing_party_and_the_full_ilmd_key_are_read_as_well(partners):
+	from medtrace.medtrace_integrations.messages import EpcisReceiptV1
+	from medtrace.packaging.epcis_receipt import receipts_of_epcis
+
+	lot = new_lot()
+	document = shipment(partners, {lgtin(partners.by_udi.gtin, lot): (7, None)}, bizStep="https://ref.gs1.org/cbv/BizStep-shipping")
+	commissioning, shipping = document["epcisBody"]["eventList"][1], document["epcisBody"]["eventList"][-1]
+	commissioning["ilmd"] = {"urn:epcglobal:cbv:mda#itemExpirationDate": "2029-01-31"}
+	shipping["destinationList"] = [{"type": "https://ref.gs1.org/cbv/SDT-possessing_party", "destination": f"https://id.gs1.org/417/{partners.company_gln}"}]
+	[receipt] = receipts_of_epcis(EpcisReceiptV1(document=document), frappe.get_doc("Integration System", partners.system.name))
+	assert receipt.supplier == partners.supplier
+	assert [(line.item_code, line.supplier_lot, line.qty, str(line.expiry_date)) for line in receipt.lines] == [
+		(partners.by_udi.item, lot, 7, "2029-01-31")]

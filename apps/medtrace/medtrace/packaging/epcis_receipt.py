@@ -1,19 +1,7 @@
 """Goods a supplier or contract manufacturer ships, received from their GS1 EPCIS 2.0 document
-(wms.epcis_receipt.v1): the shipping events addressed to the system's company become the same receipts a
-wms.receipt.v1 message makes, so every check of a receipt applies to them too.
-
-What is read:
-- ObjectEvents with bizStep shipping whose destination (owning party, else possessing party) is the
-  system's company, by the GLN recorded on it; other events of the document (the sender's own
-  commissioning, packing, production) are history of the sender's and are left alone;
-- the source party, by GLN, names the Supplier;
-- each quantityList entry is a lot (LGTIN, as EPC URN or GS1 Digital Link) with its quantity; the item is
-  the one whose UDI Device Identifier or Item Barcode is the GTIN, and a quantity with a unit must be in
-  the item's stock unit (UN/CEFACT code);
-- a lot's expiry date is the itemExpirationDate of any event's ilmd naming the lot (the sender's
-  commissioning event, usually);
-- a desadv in bizTransactionList is the supplier's delivery note.
-Serial numbers (epcList) are refused: the receipts name lots."""
+(wms.epcis_receipt.v1; what is read is described on EpcisReceiptV1, for the senders). Each shipping event
+addressed to the system's company becomes the receipt a wms.receipt.v1 message would make, so every check of
+a receipt applies to it too; the sender's other events are its own history and are left alone."""
 
 import re
 
@@ -27,7 +15,7 @@ from medtrace.packaging.epcis import UOMS, gs1_key_of_uri, party_of_uri
 from medtrace.packaging.integration import reject
 
 BIZ_STEP_PREFIX = re.compile(r"^(https://ref\.gs1\.org/cbv/BizStep-|urn:epcglobal:cbv:bizstep:)")
-EXPIRY_KEY = re.compile(r"(^|[:/-])itemExpirationDate$")
+EXPIRY_KEY = re.compile(r"(^|[:/#-])itemExpirationDate$")
 
 
 def receipts_of_epcis(message: EpcisReceiptV1, system) -> list[ReceiptV1]:
@@ -131,7 +119,7 @@ def receipt_line(number: int, entry: dict, expiry_dates: dict, warehouse: str | 
 	unit = UOMS.get(frappe.db.get_value("Item", item, "stock_uom"))
 	if (entry.get("uom") or None) != unit:
 		reject(_("Shipping event {0}: lot {1} is counted in {2}; item {3} is stocked in {4}.").format(
-			number, lot_number, escape_html(str(entry.get("uom") or _("no unit (a count)"))), item, unit or _("no unit (a count)")))
+			number, escape_html(lot_number), escape_html(str(entry.get("uom") or _("no unit (a count)"))), item, unit or _("no unit (a count)")))
 	return {"item_code": item, "qty": entry.get("quantity"), "supplier_lot": lot_number,
 	        "expiry_date": expiry_dates.get(lot), "warehouse": warehouse}
 
