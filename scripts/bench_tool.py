@@ -210,7 +210,20 @@ def installed_apps(bench: Path, site: str) -> list[str]:
 		return []
 
 
+# The suite commits more new users an hour (integration systems, parallel signers), run after run, than Frappe's
+# guard against sign-up floods lets a site create (60): the test site, only, lifts it.
+TEST_SITE_CONFIG = {"throttle_user_limit": 100_000}
+
+
 def prepare_test_site(bench: Path) -> None:
+	install_or_migrate_test_site(bench)
+	config = site_config(bench, TEST_SITE)
+	for key, value in TEST_SITE_CONFIG.items():
+		if config.get(key) != value:
+			site_command(bench, TEST_SITE, "set-config", "--parse", key, json.dumps(value))
+
+
+def install_or_migrate_test_site(bench: Path) -> None:
 	"""Create the test site if missing (or left half-created); otherwise install or migrate the app."""
 	fingerprint = app_source_fingerprint()
 	installed = installed_apps(bench, TEST_SITE) if site_config(bench, TEST_SITE) else []

@@ -18,11 +18,11 @@ SIGNING_PASSWORD = "Sign-Here-2026!"
 COMMITTED_USER_DOMAIN = "committed.medtrace-test.example"
 
 
-def committed_user(tag: str, roles, **fields) -> str:
+def committed_user(tag: str, roles) -> str:
 	"""A new user of this run holding the roles, inserted and committed; its name."""
 	user = frappe.get_doc(
 		{"doctype": "User", "email": f"{tag}-{frappe.generate_hash(length=6)}@{COMMITTED_USER_DOMAIN}", "first_name": tag.title(),
-		 "send_welcome_email": 0, "roles": [{"role": role} for role in roles], **fields}
+		 "send_welcome_email": 0, "roles": [{"role": role} for role in roles]}
 	).insert(ignore_permissions=True)
 	frappe.db.commit()
 	return user.name

@@ -144,6 +144,8 @@ def test_query_events_by_lot_pages_and_filters(plant):
 	assert "event_type must be" in refusal(lambda: query_events(lot=lot, event_type="Nonsense"))
 	package = query_events(epc=f"https://id.gs1.org/00/{plant.case.sscc}")["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
 	assert "AggregationEvent" in {event["type"] for event in package}
+	# A serial number of another GS1 key than a GTIN (here an ITIP, AI 8006) names nothing MedTrace keeps.
+	assert "names no lot" in refusal(lambda: query_events(epc="https://id.gs1.org/8006/069599901234570102/21/X1"))
 
 
 def test_identifiers_as_epc_urns_follow_the_tag_data_standard():

@@ -724,7 +724,8 @@ def gs1_key_of_uri(uri: str) -> tuple[str, str, str | None, str | None] | None:
 	if elements.get("00"):
 		return "00", elements["00"], None, None
 	for qualifier_ai in ("21", "10"):
-		if elements.get(qualifier_ai):
+		# AI 21 also qualifies other keys (an ITIP, AI 8006); only a GTIN's names a unit or lot.
+		if elements.get("01") and elements.get(qualifier_ai):
 			return "01", elements["01"], qualifier_ai, elements[qualifier_ai]
 	return None
 
