@@ -88,3 +88,14 @@ def test_approver_cannot_approve_own_submission(user_with_role):
 	frappe.set_user(approver)
 	di = signed_workflow_action(frappe.get_doc("UDI Device Identifier", di.name), "Approve")
 	assert di.status == "Released"
+
+
+def test_users_a_run_committed_are_disabled_by_a_later_run_but_not_by_one_nested_in_it():
+	"""The suite's own bound on what it commits: otherwise every run adds Quality Approvers, and beyond 100
+	Frappe no longer queues mail to a role at once (test_checkpoint_is_emailed_to_the_quality_approvers)."""
+	from factories import committed_user, disable_committed_users_of_earlier_runs
+
+	earlier, current = committed_user("earlier-run", [QUALITY_APPROVER]), committed_user("this-run", [QUALITY_APPROVER])
+	frappe.db.set_value("User", earlier, "creation", frappe.utils.add_to_date(frappe.utils.now_datetime(), hours=-2), update_modified=False)
+	disable_committed_users_of_earlier_runs()
+	assert (frappe.db.get_value("User", earlier, "enabled"), frappe.db.get_value("User", current, "enabled")) == (0, 1)
