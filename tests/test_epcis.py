@@ -136,6 +136,11 @@ def test_query_events_by_lot_pages_and_filters(plant):
 	assert [event["eventID"] for event in events] == [event["eventID"] for event in everything] and len(everything) >= 2
 	ra = Identifiers().lot(frappe.db.get_value("Batch", lot, "item"), lot)
 	assert all(ra in str(event) for event in everything)
+	def in_range(**times):
+		return query_events(lot=lot, per_page=1000, **times)["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+
+	assert in_range(lt_event_time="2000-01-01 00:00:00") == [] and in_range(ge_event_time="2999-01-01 00:00:00") == []
+	assert in_range(ge_event_time="2000-01-01 00:00:00", lt_event_time="2999-01-01 00:00:00") == everything
 	received = query_events(lot=lot, event_type="ObjectEvent", biz_step="receiving")["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
 	assert len(received) == 1 and received[0]["sourceList"]
 	assert "does not belong to this query" in refusal(lambda: query_events(lot=plant.name("RB"), next_page_token=first["next_page_token"]))

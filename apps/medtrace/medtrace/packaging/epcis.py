@@ -486,17 +486,24 @@ def epcis_document(events: list[dict]) -> dict:
 
 def all_events(from_datetime=None, to_datetime=None) -> list[dict]:
 	"""Every event MedTrace can tell, optionally in a time range (the benchmark exports this)."""
-	conditions, values = "", {}
-	if from_datetime:
-		conditions += " and posting_datetime >= %(from)s"
-		values["from"] = get_datetime(from_datetime)
-	if to_datetime:
-		conditions += " and posting_datetime < %(to)s"
-		values["to"] = get_datetime(to_datetime)
+	values = {}
+	conditions = posted_between(from_datetime, to_datetime, values)
 	movements, edges = trace_link_rows(conditions, values)
 	package_conditions = conditions.replace("posting_datetime", "event_time")
 	package_events, items, packages = package_history(conditions=package_conditions, values=values)
 	return build_events(movements, edges, package_events, items, packages)
+
+
+def posted_between(from_datetime, to_datetime, values: dict) -> str:
+	"""The SQL condition keeping what was posted from from_datetime until before to_datetime; its bounds go into values."""
+	condition = ""
+	if from_datetime:
+		condition += " and posting_datetime >= %(from)s"
+		values["from"] = get_datetime(from_datetime)
+	if to_datetime:
+		condition += " and posting_datetime < %(to)s"
+		values["to"] = get_datetime(to_datetime)
+	return condition
 
 
 def check_readers() -> None:
@@ -511,13 +518,7 @@ def events_of_nodes(nodes: set[str], from_datetime=None, to_datetime=None, also=
 	if not nodes:
 		return []
 	values = {"nodes": tuple(nodes)}
-	period = ""
-	if from_datetime:
-		period += " and posting_datetime >= %(from)s"
-		values["from"] = get_datetime(from_datetime)
-	if to_datetime:
-		period += " and posting_datetime < %(to)s"
-		values["to"] = get_datetime(to_datetime)
+	period = posted_between(from_datetime, to_datetime, values)
 	vouchers = frappe.db.sql(
 		f"""select distinct voucher_type, voucher_no from `tabTrace Link` where voided = 0 {period}
 		and (from_node in %(nodes)s or to_node in %(nodes)s or from_lot_node in %(nodes)s or to_lot_node in %(nodes)s)""",

@@ -422,13 +422,7 @@ class ReceiptChoice:
 	items: frozenset = frozenset()
 
 	def conditions(self, values: dict) -> str:
-		condition = ""
-		if self.from_date:
-			values["received_from"] = datetime.datetime.combine(self.from_date, datetime.time.min)
-			condition += " and posting_datetime >= %(received_from)s"
-		if self.to_date:
-			values["received_before"] = datetime.datetime.combine(self.to_date + datetime.timedelta(days=1), datetime.time.min)
-			condition += " and posting_datetime < %(received_before)s"
+		condition = posted_within(self.from_date, self.to_date, values, "received")
 		if self.items:
 			values["received_items"] = tuple(self.items)
 			condition += " and from_item in %(received_items)s"
@@ -684,13 +678,19 @@ def links_at(nodes: set, near: str, near_lot: str, request: TraceRequest, limit:
 
 def period_condition(request: TraceRequest, values: dict) -> str:
 	"""The SQL condition keeping links posted within the request's date range; its bounds go into values."""
+	return posted_within(request.from_date, request.to_date, values, "period")
+
+
+def posted_within(from_date, to_date, values: dict, name: str) -> str:
+	"""The SQL condition keeping links posted from from_date through to_date, whole days; its bounds go into
+	values as {name}_from and {name}_before, so that two ranges can share a query."""
 	condition = ""
-	if request.from_date:
-		values["from_datetime"] = datetime.datetime.combine(request.from_date, datetime.time.min)
-		condition += " and posting_datetime >= %(from_datetime)s"
-	if request.to_date:
-		values["before_datetime"] = datetime.datetime.combine(request.to_date + datetime.timedelta(days=1), datetime.time.min)
-		condition += " and posting_datetime < %(before_datetime)s"
+	if from_date:
+		values[f"{name}_from"] = datetime.datetime.combine(from_date, datetime.time.min)
+		condition += f" and posting_datetime >= %({name}_from)s"
+	if to_date:
+		values[f"{name}_before"] = datetime.datetime.combine(to_date + datetime.timedelta(days=1), datetime.time.min)
+		condition += f" and posting_datetime < %({name}_before)s"
 	return condition
 
 

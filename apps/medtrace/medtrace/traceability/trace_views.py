@@ -27,25 +27,39 @@ def report_columns(columns: list[dict]) -> list[dict]:
 def node_columns() -> list[dict]:
 	"""The columns naming a traced lot, serial number or Work Order, as the reports show them."""
 	return [
-		{"fieldname": "name", "label": _("Lot / Serial No"), "fieldtype": "Dynamic Link", "options": "node_doctype", "width": 200},
-		{"fieldname": "node_doctype", "label": _("Record Type"), "fieldtype": "Data", "hidden": 1},
-		{"fieldname": "record_type", "label": _("Record Type"), "fieldtype": "Data", "width": 110},
-		{"fieldname": "item", "label": _("Item"), "fieldtype": "Link", "options": "Item", "width": 140},
-		{"fieldname": "item_name", "label": _("Item Name"), "fieldtype": "Data", "width": 160},
+		*record_columns(),
 		{"fieldname": "udi", "label": _("UDI"), "fieldtype": "Data", "width": 240},
 		{"fieldname": "qty", "label": _("Qty"), "fieldtype": "Float", "width": 80},
 		{"fieldname": "uom", "label": _("UOM"), "fieldtype": "Data", "width": 70},
 	]
 
 
-def node_cells(node: dict) -> dict:
-	"""A traced node's values for node_columns."""
+def record_columns() -> list[dict]:
+	"""The columns naming a lot, serial number or Work Order and its item."""
+	return [
+		{"fieldname": "name", "label": _("Lot / Serial No"), "fieldtype": "Dynamic Link", "options": "node_doctype", "width": 200},
+		{"fieldname": "node_doctype", "label": _("Record Type"), "fieldtype": "Data", "hidden": 1},
+		{"fieldname": "record_type", "label": _("Record Type"), "fieldtype": "Data", "width": 110},
+		{"fieldname": "item", "label": _("Item"), "fieldtype": "Link", "options": "Item", "width": 140},
+		{"fieldname": "item_name", "label": _("Item Name"), "fieldtype": "Data", "width": 160},
+	]
+
+
+def record_cells(node: dict) -> dict:
+	"""A traced node's (or a row naming one's) values for record_columns."""
 	return {
 		"name": node["name"],
 		"node_doctype": node["doctype"],
 		"record_type": translated(node["doctype"]),
 		"item": node["item"],
 		"item_name": node["item_name"],
+	}
+
+
+def node_cells(node: dict) -> dict:
+	"""A traced node's values for node_columns."""
+	return {
+		**record_cells(node),
 		"udi": node["udi"],
 		"qty": node["qty"],
 		"uom": node["uom"],

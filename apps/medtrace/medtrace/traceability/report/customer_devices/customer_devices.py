@@ -10,7 +10,7 @@ import frappe
 from frappe import _
 
 from medtrace.traceability.api import trace_for_report
-from medtrace.traceability.trace_views import customer_devices, report_columns, translated
+from medtrace.traceability.trace_views import customer_devices, record_cells, record_columns, report_columns
 
 
 def execute(filters=None):
@@ -21,11 +21,7 @@ def execute(filters=None):
 	result = trace_for_report("Customer", None, "backward", {**filters, "item": None}, other_starts=("customer",))
 	rows = [
 		{
-			"name": row["name"],
-			"node_doctype": row["doctype"],
-			"record_type": translated(row["doctype"]),
-			"item": row["item"],
-			"item_name": row["item_name"],
+			**record_cells(row),
 			"lot": row["lot"],
 			"serial_no": row["serial_no"],
 			"udi": row["udi"],
@@ -47,11 +43,7 @@ def execute(filters=None):
 
 def columns() -> list[dict]:
 	return report_columns([
-		{"fieldname": "name", "label": _("Lot / Serial No"), "fieldtype": "Dynamic Link", "options": "node_doctype", "width": 180},
-		{"fieldname": "node_doctype", "label": _("Record Type"), "fieldtype": "Data", "hidden": 1},
-		{"fieldname": "record_type", "label": _("Record Type"), "fieldtype": "Data", "width": 100},
-		{"fieldname": "item", "label": _("Item"), "fieldtype": "Link", "options": "Item", "width": 140},
-		{"fieldname": "item_name", "label": _("Item Name"), "fieldtype": "Data", "width": 160},
+		*record_columns(),
 		{"fieldname": "lot", "label": _("Lot"), "fieldtype": "Data", "width": 130},
 		{"fieldname": "serial_no", "label": _("Serial No"), "fieldtype": "Data", "width": 130},
 		{"fieldname": "udi", "label": _("UDI"), "fieldtype": "Data", "width": 260},
