@@ -2,6 +2,7 @@
 in parts with the lot and serial numbers made, and their genealogy; warehouse transfers and picks by scanned
 UDI; every invalid message refused with what is wrong, creating nothing."""
 
+import datetime
 import re
 
 import frappe
@@ -165,8 +166,11 @@ def test_consumption_starts_the_work_order_and_production_in_parts_completes_it(
 
 	# Partly done: one device, from exactly the lots named; its lot numbered by the item's coding rule.
 	s1, s2, s3 = (f"DV{plant.tag}-{n}" for n in (1, 2, 3))
+	# Completed a millisecond after the material was moved, in the same second: it is valued from work in progress.
+	just_after_transfer = (frappe.db.get_value("Stock Ledger Entry", {"voucher_no": transfer.name}, "posting_datetime")
+	                       + datetime.timedelta(milliseconds=1)).isoformat()
 	lot, first = processed(web_server, mes, "mes.production.v1", {
-		"work_order": plant.work_order, "qty": 1, "serial_nos": [s1], "completed_at": now(),
+		"work_order": plant.work_order, "qty": 1, "serial_nos": [s1], "completed_at": just_after_transfer,
 		"consumed": [{"udi": udi("Batch", lot_a), "qty": 2}, {"udi": udi("Serial No", b1), "qty": 1}],
 	})
 	assert lot.doctype == "Batch" and re.fullmatch(rf"DV{plant.tag}\d{{2}}0001", lot.name), lot.name

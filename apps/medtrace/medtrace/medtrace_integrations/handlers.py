@@ -522,8 +522,11 @@ def apply_production(message: ProductionV1, system, message_id: str) -> list:
 	if message.consumed or not work_order.skip_transfer:
 		set_consumed_rows(entry, message, work_order, system)
 	completed_at = local_datetime(message.completed_at)
+	# As text, as ERPNext writes posting times: its valuation queries inline a time object without its
+	# microseconds, and a completion in the same second as the material's transfer would then precede it.
 	entry.update(
-		{"set_posting_time": 1, "posting_date": completed_at.date(), "posting_time": completed_at.time(), "remarks": remarks(system, message_id)}
+		{"set_posting_time": 1, "posting_date": completed_at.date(), "posting_time": completed_at.strftime("%H:%M:%S.%f"),
+		 "remarks": remarks(system, message_id)}
 	)
 	finished = next(row for row in entry.items if row.is_finished_item)
 	finished.update({"batch_no": message.batch_no, "serial_no": "\n".join(message.serial_nos) or None, "use_serial_batch_fields": 1})
